@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test lint typecheck unit install export-schema clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "session-graph needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	@echo "session-graph: GraphQL at http://127.0.0.1:8000/graphql (GraphiQL in a browser)"
+	@echo "Get a token:   $(BIN)/session-graph token --user \$$($(BIN)/python -c 'import uuid; print(uuid.uuid4())')"
+	$(BIN)/session-graph serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check graph tests
+	$(BIN)/ruff format --check graph tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+export-schema: $(STAMP)
+	$(BIN)/session-graph export-schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,128 @@
+"""Bearer-token verification: a JWT in, the caller's claims out. No web imports here.
+
+HS256 tokens are checked with the shared secret, ES256/RS256 tokens against the keys of
+a JWKS URL (fetched once, then cached). Which key checks a token follows from its
+header's `alg`, and an HS256 token is never checked with a public key, so algorithm
+confusion has nowhere to go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import orjson
+
+from graph.errors import Unauthenticated
+
+AUDIENCE = "authenticated"
+ROLE = "authenticated"
+MAX_TOKEN_LENGTH = 8192
+_ASYMMETRIC = ("ES256", "RS256")
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """A verified caller: the JWT `sub` and the full claims Postgres sees."""
+
+    user_id: uuid.UUID
+    raw: dict[str, Any]
+
+    @property
+    def as_json(self) -> str:
+        return orjson.dumps(self.raw).decode()
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+    ) -> None:
+        if secret is None and jwks_url is None:
+            raise ValueError("a JWT secret or a JWKS URL is required")
+        self._secret = secret
+        self._jwks = jwt.PyJWKClient(jwks_url, lifespan=600) if jwks_url else None
+        self._issuer = issuer
+
+    async def verify(self, token: str) -> Claims:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise Unauthenticated("invalid token")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("invalid token") from exc
+        alg = header.get("alg")
+        key: Any
+        if alg == "HS256" and self._secret is not None:
+            key = self._secret
+        elif alg in _ASYMMETRIC and self._jwks is not None:
+            key = await self._signing_key(token)
+        else:
+            raise Unauthenticated("invalid token")
+        try:
+            payload: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=AUDIENCE,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "role", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("invalid token") from exc
+        return _claims_from(payload)
+
+    async def _signing_key(self, token: str) -> Any:
+        assert self._jwks is not None
+        try:
+            signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("invalid token") from exc
+        return signing_key.key
+
+
+def _claims_from(payload: dict[str, Any]) -> Claims:
+    if payload.get("role") != ROLE:
+        raise Unauthenticated("token role must be authenticated")
+    subject = payload.get("sub")
+    try:
+        user_id = uuid.UUID(subject) if isinstance(subject, str) else None
+    except ValueError:
+        user_id = None
+    if user_id is None:
+        raise Unauthenticated("token subject must be a user id (uuid)")
+    return Claims(user_id=user_id, raw=payload)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None when there is no header."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def mint_token(secret: str, user_id: uuid.UUID, ttl_seconds: int, issuer: str | None = None) -> str:
+    """An HS256 token such as Supabase Auth issues to a signed-in user."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": str(user_id),
+        "role": ROLE,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if issuer is not None:
+        claims["iss"] = issuer
+    return jwt.encode(claims, secret, algorithm="HS256")

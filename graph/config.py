@@ -1,0 +1,54 @@
+"""Settings: the only module that reads the environment.
+
+Field names are the environment variables, lower-cased, so the README's table and this
+class say the same thing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str | None = Field(
+        default=None,
+        description="Postgres the gateway connects to. Unset: the embedded Postgres.",
+    )
+    graph_data_dir: Path = Field(
+        default=Path(".session-graph"),
+        description="Where the embedded Postgres and its generated JWT secret live.",
+    )
+    supabase_jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 secret that signs callers' JWTs."
+    )
+    supabase_jwks_url: str | None = Field(
+        default=None, description="JWKS URL for ES256/RS256 tokens (cached)."
+    )
+    supabase_jwt_issuer: str | None = Field(
+        default=None, description="When set, tokens must carry this `iss`."
+    )
+    graph_host: str = "127.0.0.1"
+    graph_port: int = Field(default=8000, ge=1, le=65535)
+    graph_introspection: bool = True
+    graph_db_pool_size: int = Field(default=10, ge=1, le=200)
+    graph_statement_timeout_ms: int = Field(default=5000, ge=100)
+    graph_log_level: str = "INFO"
+
+    @field_validator("database_url", "supabase_jwks_url", "supabase_jwt_issuer", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("supabase_jwt_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None
