@@ -8,8 +8,7 @@ migration here.
 from __future__ import annotations
 
 import json
-from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -18,12 +17,7 @@ from graph.errors import BadUserInput
 MAX_JSON_BYTES = 512 * 1024
 
 
-class HoleKind(StrEnum):
-    INTENT = "intent"
-    SIGNATURE = "signature"
-    EFFECT = "effect"
-    ASSERTION = "assertion"
-    IMPLEMENTATION = "implementation"
+HoleKind = Literal["intent", "signature", "effect", "assertion", "implementation"]
 
 
 class _Open(BaseModel):

@@ -1,0 +1,114 @@
+"""The composition root: settings in, an ASGI app out. Nothing here runs at import."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from graph.auth import TokenVerifier
+from graph.backends.base import Backend
+from graph.backends.postgres import PostgresBackend
+from graph.config import Settings
+from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
+from graph.http import GraphQLView
+from graph.migrate import migrate
+from graph.schema import build_schema
+
+logger = logging.getLogger(__name__)
+
+
+def build_verifier(settings: Settings) -> TokenVerifier:
+    secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
+    if secret is None and settings.supabase_jwks_url is None:
+        if not settings.uses_embedded_postgres:
+            raise RuntimeError("set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify callers' tokens")
+        secret = load_or_create_dev_secret(settings.graph_data_dir)
+    return TokenVerifier(
+        secret=secret, jwks_url=settings.supabase_jwks_url, issuer=settings.supabase_jwt_issuer
+    )
+
+
+@asynccontextmanager
+async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
+    """The store the settings name: `DATABASE_URL`, or the embedded Postgres, migrated."""
+    if settings.database_url is not None:
+        backend = await PostgresBackend.connect(
+            settings.database_url,
+            pool_size=settings.graph_db_pool_size,
+            statement_timeout_ms=settings.graph_statement_timeout_ms,
+        )
+        try:
+            yield backend
+        finally:
+            await backend.close()
+        return
+
+    embedded = EmbeddedPostgres(settings.graph_data_dir)
+    started_here = await asyncio.to_thread(embedded.start)
+    try:
+        applied = await migrate(embedded.admin_dsn)
+        if applied:
+            logger.info("embedded Postgres migrated: %s", ", ".join(applied))
+        backend = await PostgresBackend.connect(
+            embedded.app_dsn,
+            pool_size=settings.graph_db_pool_size,
+            statement_timeout_ms=settings.graph_statement_timeout_ms,
+        )
+        try:
+            yield backend
+        finally:
+            await backend.close()
+    finally:
+        if started_here:
+            await asyncio.to_thread(embedded.stop)
+
+
+class _LateBackend:
+    """Lets the view be built before the lifespan has opened the store."""
+
+    def __init__(self) -> None:
+        self.backend: Backend | None = None
+
+    def __getattr__(self, name: str) -> object:
+        if self.backend is None:
+            raise RuntimeError("the backend is not open yet")
+        return getattr(self.backend, name)
+
+
+def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
+    """The gateway. Pass `backend` to use a store the caller manages (tests do)."""
+    late = _LateBackend()
+    late.backend = backend
+    view = GraphQLView(
+        build_schema(introspection=settings.graph_introspection),
+        backend=late,  # type: ignore[arg-type]
+        verifier=build_verifier(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if backend is not None:
+            yield
+            return
+        async with open_backend(settings) as opened:
+            late.backend = opened
+            yield
+            late.backend = None
+
+    async def root(_: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    return Starlette(
+        routes=[
+            Route("/", root),
+            Route("/graphql", view, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

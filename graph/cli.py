@@ -1,0 +1,116 @@
+"""session-graph serve | migrate | token | export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from pathlib import Path
+
+from graph.config import Settings
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="session-graph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL service")
+    serve.add_argument("--host", help="default: GRAPH_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: GRAPH_PORT or 8000")
+
+    migrate = commands.add_parser("migrate", help="apply pending migrations")
+    migrate.add_argument(
+        "--database-url", help="a role that may create tables; default: the embedded Postgres"
+    )
+
+    token = commands.add_parser("token", help="print a signed token for a user (dev and tests)")
+    token.add_argument("--user", required=True, type=uuid.UUID, help="the user's uuid (JWT sub)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+
+    export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
+    export.add_argument("--output", type=Path, default=SCHEMA_FILE)
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.graph_log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings, args.database_url))
+    if args.command == "token":
+        return _token(settings, args.user, args.ttl)
+    return _export_schema(args.output)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    import uvicorn  # noqa: PLC0415 - only the serve command needs it
+
+    from graph.app import create_app  # noqa: PLC0415
+
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.graph_host,
+        port=port or settings.graph_port,
+        log_level=settings.graph_log_level.lower(),
+    )
+    return 0
+
+
+async def _migrate(settings: Settings, database_url: str | None) -> int:
+    from graph.embedded import EmbeddedPostgres  # noqa: PLC0415
+    from graph.migrate import MigrationError, migrate  # noqa: PLC0415
+
+    url = database_url or settings.database_url
+    embedded = None if url else EmbeddedPostgres(settings.graph_data_dir)
+    started = False
+    try:
+        if embedded is not None:
+            started = await asyncio.to_thread(embedded.start)
+            url = embedded.admin_dsn
+        assert url is not None
+        applied = await migrate(url)
+    except MigrationError as exc:
+        print(f"session-graph migrate: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if embedded is not None and started:
+            await asyncio.to_thread(embedded.stop)
+    print("applied: " + ", ".join(applied) if applied else "up to date: nothing to apply")
+    return 0
+
+
+def _token(settings: Settings, user: uuid.UUID, ttl: int) -> int:
+    from graph.auth import mint_token  # noqa: PLC0415
+    from graph.embedded import load_or_create_dev_secret  # noqa: PLC0415
+
+    if ttl <= 0:
+        print("session-graph token: --ttl must be positive", file=sys.stderr)
+        return 2
+    if settings.supabase_jwt_secret is not None:
+        secret = settings.supabase_jwt_secret.get_secret_value()
+    elif settings.supabase_jwks_url is None:
+        secret = load_or_create_dev_secret(settings.graph_data_dir)
+    else:
+        print(
+            "session-graph token: tokens are verified against a JWKS; sign in through "
+            "Supabase Auth to get one",
+            file=sys.stderr,
+        )
+        return 2
+    print(mint_token(secret, user, ttl, issuer=settings.supabase_jwt_issuer))
+    return 0
+
+
+def _export_schema(output: Path) -> int:
+    from graph.schema import build_schema  # noqa: PLC0415
+
+    output.write_text(build_schema().as_str() + "\n")
+    print(f"wrote {output}")
+    return 0

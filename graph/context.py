@@ -1,0 +1,86 @@
+"""Per-request context: the caller, the store, and DataLoaders made for this request only.
+
+DataLoaders must never outlive a request: one shared between requests would hand one
+user's cached rows to another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+
+from graph.auth import Claims
+from graph.backends.base import (
+    Backend,
+    ChildPageRequest,
+    DraftRecord,
+    Page,
+    ResolutionRecord,
+    RevisionRecord,
+)
+from graph.errors import Unauthenticated
+
+T = TypeVar("T")
+PageKey = tuple[UUID, ChildPageRequest]
+PageFetch = Callable[[Claims, Sequence[UUID], ChildPageRequest], Awaitable[list[Page[T]]]]
+
+
+class Loaders:
+    """Batches the nested fields of many sessions into one store call per field and page shape."""
+
+    def __init__(self, backend: Backend, viewer: Claims) -> None:
+        async def current_drafts(ids: Sequence[UUID]) -> list[DraftRecord | None]:
+            return await backend.current_drafts(viewer, ids)
+
+        self.current_draft: DataLoader[UUID, DraftRecord | None] = DataLoader(current_drafts)
+        self.revisions: DataLoader[PageKey, Page[RevisionRecord]] = _page_loader(
+            backend.revisions, viewer
+        )
+        self.drafts: DataLoader[PageKey, Page[DraftRecord]] = _page_loader(backend.drafts, viewer)
+        self.resolutions: DataLoader[PageKey, Page[ResolutionRecord]] = _page_loader(
+            backend.resolutions, viewer
+        )
+
+
+def _page_loader(fetch: PageFetch[T], viewer: Claims) -> DataLoader[PageKey, Page[T]]:
+    async def load(keys: Sequence[PageKey]) -> list[Page[T]]:
+        by_request: dict[ChildPageRequest, list[UUID]] = {}
+        for session_id, request in keys:
+            by_request.setdefault(request, []).append(session_id)
+        found: dict[PageKey, Page[T]] = {}
+        for request, session_ids in by_request.items():
+            pages = await fetch(viewer, session_ids, request)
+            found.update(
+                {(sid, request): page for sid, page in zip(session_ids, pages, strict=True)}
+            )
+        return [found[key] for key in keys]
+
+    return DataLoader(load)
+
+
+@dataclass
+class RequestContext:
+    request: Request
+    response: Response
+    backend: Backend
+    viewer: Claims | None
+    _loaders: Loaders | None = field(default=None, init=False)
+
+    def require_viewer(self) -> Claims:
+        """The caller, or UNAUTHENTICATED (HTTP 401) when the request carried no token."""
+        if self.viewer is None:
+            self.response.status_code = 401
+            raise Unauthenticated("a bearer token is required")
+        return self.viewer
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.backend, self.require_viewer())
+        return self._loaders

@@ -1,0 +1,74 @@
+"""Opaque pagination cursors: base64url of a small JSON array that names its list.
+
+A cursor holds only the sort key of a row the caller has already seen, so handing one
+to another user reveals nothing: it positions their own list, nothing more.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import orjson
+
+from graph.backends.base import SessionCursor
+from graph.errors import BadUserInput
+
+_MAX_CURSOR_LENGTH = 200
+
+
+class CursorKind(StrEnum):
+    SESSION = "s"
+    REVISION = "r"
+    DRAFT = "d"
+    RESOLUTION = "x"
+
+
+def _encode(parts: list[object]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(parts)).rstrip(b"=").decode()
+
+
+def _decode(cursor: str, kind: CursorKind) -> list[object]:
+    if len(cursor) > _MAX_CURSOR_LENGTH:
+        raise BadUserInput("invalid cursor")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = orjson.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise BadUserInput("invalid cursor") from exc
+    if not isinstance(parts, list) or not parts or parts[0] != kind.value:
+        raise BadUserInput("invalid cursor")
+    return parts[1:]
+
+
+def session_cursor(updated_at: datetime, session_id: UUID) -> str:
+    return _encode([CursorKind.SESSION.value, updated_at.isoformat(), str(session_id)])
+
+
+def parse_session_cursor(cursor: str) -> SessionCursor:
+    parts = _decode(cursor, CursorKind.SESSION)
+    try:
+        updated_at_text, id_text = parts
+        updated_at = datetime.fromisoformat(str(updated_at_text))
+        session_id = UUID(str(id_text))
+    except ValueError as exc:
+        raise BadUserInput("invalid cursor") from exc
+    if updated_at.tzinfo is None:
+        raise BadUserInput("invalid cursor")
+    return SessionCursor(updated_at=updated_at, id=session_id)
+
+
+def position_cursor(kind: CursorKind, position: int) -> str:
+    return _encode([kind.value, position])
+
+
+def parse_position_cursor(cursor: str, kind: CursorKind) -> int:
+    parts = _decode(cursor, kind)
+    if len(parts) != 1 or not isinstance(parts[0], int) or isinstance(parts[0], bool):
+        raise BadUserInput("invalid cursor")
+    if not 0 <= parts[0] < 2**31:
+        raise BadUserInput("invalid cursor")
+    return parts[0]

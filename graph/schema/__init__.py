@@ -1,0 +1,46 @@
+"""Assembles the Strawberry schema: Query, Mutation, and the request pipeline's extensions."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
+from strawberry.types import ExecutionContext
+
+from graph.errors import GraphError
+from graph.schema.mutations import Mutation
+from graph.schema.queries import Query
+
+logger = logging.getLogger("graph.errors")
+
+_CACHE_SIZE = 512
+
+
+class SessionGraphSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log bugs in full; expected errors (bad input, not found, ...) are the client's news."""
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, GraphError):
+                continue
+            logger.error("unexpected error in %s", error.path, exc_info=original)
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # Extensions are factories: Strawberry makes one per request. The caches they use
+    # are module-level and bounded, and the validation rules are the same class objects
+    # on every request, so the validation cache keeps hitting (Strawberry issue #4635).
+    extensions: list[type[SchemaExtension] | SchemaExtension | object] = [
+        lambda: ParserCache(maxsize=_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=_CACHE_SIZE),
+    ]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return SessionGraphSchema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
+
+
+__all__ = ["build_schema"]

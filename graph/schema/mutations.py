@@ -1,0 +1,295 @@
+"""Mutation root. Inputs are checked here (shape, sizes, the IR); the store's SQL
+functions then apply the session rules in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph.backends.base import DraftInput as DraftCommand
+from graph.backends.base import HoleAnswer, NewDraft, NewRevision, NewSession
+from graph.context import RequestContext
+from graph.domain import hole_identifiers, validate_ir, validate_metadata, validate_smt_results
+from graph.errors import BadUserInput
+from graph.schema.ids import parse_id
+from graph.schema.types import (
+    Draft,
+    Resolution,
+    ResolutionType,
+    Revision,
+    RevisionType,
+    Session,
+    SessionSource,
+    ValidationStatus,
+)
+
+MAX_TEXT = 100_000
+MAX_NAME = 200
+
+
+@strawberry.input
+class DraftInput:
+    ir: JSON
+    validation_status: ValidationStatus = ValidationStatus.PENDING
+    smt_results: JSON | None = None
+    ambiguities: list[str] | None = strawberry.field(
+        default=None, description="Defaults to the identifiers of every hole in the IR."
+    )
+    metadata: JSON | None = None
+
+
+@strawberry.input
+class CreateSessionInput:
+    prompt: str | None = None
+    source: SessionSource = SessionSource.PROMPT
+    title: str | None = None
+    metadata: JSON | None = None
+    initial_draft: DraftInput | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A retry with the same key returns the same session."
+    )
+
+
+@strawberry.input
+class AddRevisionInput:
+    session_id: strawberry.ID
+    content: str
+    type: RevisionType = RevisionType.MANUAL_EDIT
+    target_hole: str | None = None
+    metadata: JSON | None = None
+
+
+@strawberry.input
+class AddDraftInput:
+    session_id: strawberry.ID
+    ir: JSON
+    validation_status: ValidationStatus = ValidationStatus.PENDING
+    smt_results: JSON | None = None
+    ambiguities: list[str] | None = None
+    applied_hole_ids: list[str] | None = None
+    metadata: JSON | None = None
+    expected_version: int | None = None
+
+
+@strawberry.input
+class ResolveHoleInput:
+    session_id: strawberry.ID
+    hole_id: str
+    text: str
+    type: ResolutionType = ResolutionType.CLARIFY_INTENT
+    metadata: JSON | None = None
+    expected_version: int | None = None
+
+
+@strawberry.input
+class SessionVersionInput:
+    id: strawberry.ID
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DeleteSessionInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CreateSessionPayload:
+    session: Session
+
+
+@strawberry.type
+class AddRevisionPayload:
+    revision: Revision
+    session: Session
+
+
+@strawberry.type
+class AddDraftPayload:
+    draft: Draft
+    session: Session
+
+
+@strawberry.type
+class ResolveHolePayload:
+    resolution: Resolution
+    revision: Revision
+    session: Session
+
+
+@strawberry.type
+class SessionPayload:
+    session: Session
+
+
+@strawberry.type
+class DeleteSessionPayload:
+    deleted_id: strawberry.ID
+
+
+def _text(value: str, field: str, limit: int = MAX_TEXT) -> str:
+    if not value.strip():
+        raise BadUserInput(f"{field} must not be empty")
+    if len(value) > limit:
+        raise BadUserInput(f"{field} must be at most {limit} characters")
+    return value
+
+
+def _optional_text(value: str | None, field: str, limit: int) -> str | None:
+    return None if value is None else _text(value, field, limit)
+
+
+def _names(values: list[str] | None, field: str) -> list[str]:
+    names = list(values or [])
+    if len(names) > 1000:
+        raise BadUserInput(f"{field} has more than 1000 entries")
+    for name in names:
+        _text(name, field, MAX_NAME)
+    return names
+
+
+def _expected_version(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise BadUserInput("expectedVersion must be a positive version")
+    return value
+
+
+def _draft(
+    ir: Any,
+    validation_status: ValidationStatus,
+    smt_results: Any,
+    ambiguities: list[str] | None,
+    metadata: Any,
+) -> DraftCommand:
+    checked_ir = validate_ir(ir)
+    return DraftCommand(
+        ir=checked_ir,
+        validation_status=validation_status.value,
+        smt_results=validate_smt_results(smt_results),
+        ambiguities=(
+            _names(ambiguities, "ambiguities")
+            if ambiguities is not None
+            else hole_identifiers(checked_ir)
+        ),
+        metadata=validate_metadata(metadata, "draft metadata"),
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Creates a session with its INITIAL revision (from prompt) and draft 1."
+    )
+    async def create_session(
+        self, info: Info[RequestContext, None], input: CreateSessionInput  # noqa: A002
+    ) -> CreateSessionPayload:
+        viewer = info.context.require_viewer()
+        draft = input.initial_draft
+        new = NewSession(
+            prompt=_optional_text(input.prompt, "prompt", MAX_TEXT),
+            source=input.source.value,
+            title=_optional_text(input.title, "title", 500),
+            metadata=validate_metadata(input.metadata),
+            initial_draft=(
+                _draft(
+                    draft.ir,
+                    draft.validation_status,
+                    draft.smt_results,
+                    draft.ambiguities,
+                    draft.metadata,
+                )
+                if draft is not None
+                else None
+            ),
+            idempotency_key=_optional_text(input.idempotency_key, "idempotencyKey", 255),
+        )
+        record = await info.context.backend.create_session(viewer, new)
+        return CreateSessionPayload(session=Session.from_record(record))
+
+    @strawberry.mutation
+    async def add_revision(
+        self, info: Info[RequestContext, None], input: AddRevisionInput  # noqa: A002
+    ) -> AddRevisionPayload:
+        viewer = info.context.require_viewer()
+        if input.type is RevisionType.HOLE_FILL and input.target_hole is None:
+            raise BadUserInput("a HOLE_FILL revision names its targetHole")
+        new = NewRevision(
+            session_id=parse_id(input.session_id, "sessionId"),
+            content=_text(input.content, "content"),
+            revision_type=input.type.value,
+            target_hole=_optional_text(input.target_hole, "targetHole", MAX_NAME),
+            metadata=validate_metadata(input.metadata),
+        )
+        revision, session = await info.context.backend.add_revision(viewer, new)
+        return AddRevisionPayload(
+            revision=Revision.from_record(revision), session=Session.from_record(session)
+        )
+
+    @strawberry.mutation(description="Adds the next draft; marks appliedHoleIds' resolutions applied.")
+    async def add_draft(
+        self, info: Info[RequestContext, None], input: AddDraftInput  # noqa: A002
+    ) -> AddDraftPayload:
+        viewer = info.context.require_viewer()
+        new = NewDraft(
+            session_id=parse_id(input.session_id, "sessionId"),
+            draft=_draft(
+                input.ir, input.validation_status, input.smt_results, input.ambiguities, input.metadata
+            ),
+            applied_hole_ids=_names(input.applied_hole_ids, "appliedHoleIds"),
+            expected_version=_expected_version(input.expected_version),
+        )
+        draft, session = await info.context.backend.add_draft(viewer, new)
+        return AddDraftPayload(draft=Draft.from_record(draft), session=Session.from_record(session))
+
+    @strawberry.mutation(description="Records an answer to a hole and its HOLE_FILL revision.")
+    async def resolve_hole(
+        self, info: Info[RequestContext, None], input: ResolveHoleInput  # noqa: A002
+    ) -> ResolveHolePayload:
+        viewer = info.context.require_viewer()
+        answer = HoleAnswer(
+            session_id=parse_id(input.session_id, "sessionId"),
+            hole_id=_text(input.hole_id, "holeId", MAX_NAME),
+            text=_text(input.text, "text"),
+            resolution_type=input.type.value,
+            metadata=validate_metadata(input.metadata),
+            expected_version=_expected_version(input.expected_version),
+        )
+        resolution, revision, session = await info.context.backend.resolve_hole(viewer, answer)
+        return ResolveHolePayload(
+            resolution=Resolution.from_record(resolution),
+            revision=Revision.from_record(revision),
+            session=Session.from_record(session),
+        )
+
+    @strawberry.mutation(
+        description="Fails with FAILED_PRECONDITION while the current draft has unresolved "
+        "holes or is CONTRADICTORY."
+    )
+    async def finalize_session(
+        self, info: Info[RequestContext, None], input: SessionVersionInput  # noqa: A002
+    ) -> SessionPayload:
+        viewer = info.context.require_viewer()
+        record = await info.context.backend.finalize_session(
+            viewer, parse_id(input.id), _expected_version(input.expected_version)
+        )
+        return SessionPayload(session=Session.from_record(record))
+
+    @strawberry.mutation
+    async def abandon_session(
+        self, info: Info[RequestContext, None], input: SessionVersionInput  # noqa: A002
+    ) -> SessionPayload:
+        viewer = info.context.require_viewer()
+        record = await info.context.backend.abandon_session(
+            viewer, parse_id(input.id), _expected_version(input.expected_version)
+        )
+        return SessionPayload(session=Session.from_record(record))
+
+    @strawberry.mutation(description="Deletes the session with its revisions, drafts and resolutions.")
+    async def delete_session(
+        self, info: Info[RequestContext, None], input: DeleteSessionInput  # noqa: A002
+    ) -> DeleteSessionPayload:
+        viewer = info.context.require_viewer()
+        deleted = await info.context.backend.delete_session(viewer, parse_id(input.id))
+        return DeleteSessionPayload(deleted_id=strawberry.ID(str(deleted)))

@@ -1,0 +1,273 @@
+"""The graph's object types. Each is built from a store record; nested lists go
+through the request's DataLoaders, so a list of sessions costs one store call per
+nested field, not one per session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Generic, TypeVar
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph.backends.base import (
+    ChildPageRequest,
+    DraftRecord,
+    Page,
+    ResolutionRecord,
+    RevisionRecord,
+    SessionRecord,
+)
+from graph.context import RequestContext
+from graph.cursors import CursorKind, parse_position_cursor, position_cursor
+from graph.errors import BadUserInput
+
+MAX_PAGE_SIZE = 100
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.enum
+class SessionStatus(Enum):
+    ACTIVE = "active"
+    FINALIZED = "finalized"
+    ABANDONED = "abandoned"
+
+
+@strawberry.enum
+class SessionSource(Enum):
+    PROMPT = "prompt"
+    REVERSE_MODE = "reverse_mode"
+
+
+@strawberry.enum
+class RevisionType(Enum):
+    INITIAL = "initial"
+    HOLE_FILL = "hole_fill"
+    CONSTRAINT_ADD = "constraint_add"
+    MANUAL_EDIT = "manual_edit"
+
+
+@strawberry.enum
+class ValidationStatus(Enum):
+    PENDING = "pending"
+    VALID = "valid"
+    CONTRADICTORY = "contradictory"
+    INCOMPLETE = "incomplete"
+
+
+@strawberry.enum
+class ResolutionType(Enum):
+    CLARIFY_INTENT = "clarify_intent"
+    ADD_CONSTRAINT = "add_constraint"
+    REFINE_SIGNATURE = "refine_signature"
+    SPECIFY_EFFECT = "specify_effect"
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int
+
+
+def page_size(first: int | None, default: int) -> int:
+    if first is None:
+        return default
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInput(f"first must be between 0 and {MAX_PAGE_SIZE}")
+    return first
+
+
+def connection(edges: list[Edge[NodeT]], page: Page[object]) -> Connection[NodeT]:
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total_count,
+    )
+
+
+@strawberry.type
+class Viewer:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Revision:
+    id: strawberry.ID
+    number: int
+    content: str
+    type: RevisionType
+    target_hole: str | None
+    metadata: JSON
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: RevisionRecord) -> Revision:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            number=record.number,
+            content=record.content,
+            type=RevisionType(record.revision_type),
+            target_hole=record.target_hole,
+            metadata=record.metadata,
+            created_at=record.created_at,
+        )
+
+
+@strawberry.type
+class Draft:
+    id: strawberry.ID
+    version: int
+    ir: JSON
+    validation_status: ValidationStatus
+    smt_results: JSON
+    ambiguities: list[str]
+    metadata: JSON
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: DraftRecord) -> Draft:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            version=record.version,
+            ir=record.ir,
+            validation_status=ValidationStatus(record.validation_status),
+            smt_results=record.smt_results,
+            ambiguities=record.ambiguities,
+            metadata=record.metadata,
+            created_at=record.created_at,
+        )
+
+
+@strawberry.type
+class Resolution:
+    id: strawberry.ID
+    hole_id: str
+    text: str
+    type: ResolutionType
+    applied: bool
+    metadata: JSON
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: ResolutionRecord) -> Resolution:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            hole_id=record.hole_id,
+            text=record.resolution_text,
+            type=ResolutionType(record.resolution_type),
+            applied=record.applied,
+            metadata=record.metadata,
+            created_at=record.created_at,
+        )
+
+
+@strawberry.type
+class Session:
+    key: strawberry.Private[UUID]
+    id: strawberry.ID
+    status: SessionStatus
+    source: SessionSource
+    title: str | None
+    metadata: JSON
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    finalized_at: datetime | None
+
+    @classmethod
+    def from_record(cls, record: SessionRecord) -> Session:
+        return cls(
+            key=record.id,
+            id=strawberry.ID(str(record.id)),
+            status=SessionStatus(record.status),
+            source=SessionSource(record.source),
+            title=record.title,
+            metadata=record.metadata,
+            version=record.version,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            finalized_at=record.finalized_at,
+        )
+
+    @strawberry.field(description="The draft with the highest version.")
+    async def current_draft(self, info: Info[RequestContext, None]) -> Draft | None:
+        record = await info.context.loaders.current_draft.load(self.key)
+        return Draft.from_record(record) if record is not None else None
+
+    @strawberry.field(description="The current draft's unresolved holes.")
+    async def unresolved_holes(self, info: Info[RequestContext, None]) -> list[str]:
+        record = await info.context.loaders.current_draft.load(self.key)
+        return record.ambiguities if record is not None else []
+
+    @strawberry.field(description="Oldest first.")
+    async def revisions(
+        self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Revision]:
+        request = ChildPageRequest(
+            first=page_size(first, MAX_PAGE_SIZE),
+            after=parse_position_cursor(after, CursorKind.REVISION) if after else None,
+        )
+        page = await info.context.loaders.revisions.load((self.key, request))
+        edges = [
+            Edge(cursor=position_cursor(CursorKind.REVISION, r.number), node=Revision.from_record(r))
+            for r in page.items
+        ]
+        return connection(edges, page)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Oldest first.")
+    async def drafts(
+        self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Draft]:
+        request = ChildPageRequest(
+            first=page_size(first, MAX_PAGE_SIZE),
+            after=parse_position_cursor(after, CursorKind.DRAFT) if after else None,
+        )
+        page = await info.context.loaders.drafts.load((self.key, request))
+        edges = [
+            Edge(cursor=position_cursor(CursorKind.DRAFT, d.version), node=Draft.from_record(d))
+            for d in page.items
+        ]
+        return connection(edges, page)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Oldest first; `applied` filters when given.")
+    async def resolutions(
+        self,
+        info: Info[RequestContext, None],
+        first: int | None = None,
+        after: str | None = None,
+        applied: bool | None = None,
+    ) -> Connection[Resolution]:
+        request = ChildPageRequest(
+            first=page_size(first, MAX_PAGE_SIZE),
+            after=parse_position_cursor(after, CursorKind.RESOLUTION) if after else None,
+            applied=applied,
+        )
+        page = await info.context.loaders.resolutions.load((self.key, request))
+        edges = [
+            Edge(
+                cursor=position_cursor(CursorKind.RESOLUTION, r.number),
+                node=Resolution.from_record(r),
+            )
+            for r in page.items
+        ]
+        return connection(edges, page)  # type: ignore[arg-type]
