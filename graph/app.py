@@ -25,10 +25,14 @@ logger = logging.getLogger(__name__)
 
 
 def build_verifier(settings: Settings) -> TokenVerifier:
-    secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
+    secret = (
+        settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
+    )
     if secret is None and settings.supabase_jwks_url is None:
         if not settings.uses_embedded_postgres:
-            raise RuntimeError("set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify callers' tokens")
+            raise RuntimeError(
+                "set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify callers' tokens"
+            )
         secret = load_or_create_dev_secret(settings.graph_data_dir)
     return TokenVerifier(
         secret=secret, jwks_url=settings.supabase_jwks_url, issuer=settings.supabase_jwt_issuer

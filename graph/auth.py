@@ -82,7 +82,8 @@ class TokenVerifier:
         return _claims_from(payload)
 
     async def _signing_key(self, token: str) -> Any:
-        assert self._jwks is not None
+        if self._jwks is None:
+            raise Unauthenticated("invalid token")
         try:
             signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
         except jwt.PyJWTError as exc:

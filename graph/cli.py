@@ -74,7 +74,8 @@ async def _migrate(settings: Settings, database_url: str | None) -> int:
         if embedded is not None:
             started = await asyncio.to_thread(embedded.start)
             url = embedded.admin_dsn
-        assert url is not None
+        if url is None:
+            raise MigrationError("no database to migrate")
         applied = await migrate(url)
     except MigrationError as exc:
         print(f"session-graph migrate: {exc}", file=sys.stderr)

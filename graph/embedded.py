@@ -118,7 +118,7 @@ class EmbeddedPostgres:
         try:
             entry = pwd.getpwnam(self._run_as)
         except KeyError:
-            subprocess.run(["useradd", "--system", self._run_as], check=True)  # noqa: S607
+            subprocess.run(["useradd", "--system", self._run_as], check=True)  # noqa: S603, S607
             entry = pwd.getpwnam(self._run_as)
         for path in (self.pgdata, self.socket_dir):
             _open_path_to_others(path)

@@ -2,7 +2,7 @@
 
     GraphError                       (never raised itself)
      ├── Unauthenticated             UNAUTHENTICATED       bad, expired or missing token
-     ├── BadUserInput                BAD_USER_INPUT        the request is malformed or breaks a limit
+     ├── BadUserInput                BAD_USER_INPUT        malformed, or over a limit
      ├── NotFound                    NOT_FOUND             absent, or another user's
      ├── Conflict                    CONFLICT              stale expectedVersion
      ├── FailedPrecondition          FAILED_PRECONDITION   the session's state forbids it

@@ -40,7 +40,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         message, extensions = INTERNAL_MESSAGE, {"code": INTERNAL_SERVER_ERROR}
     formatted: dict[str, Any] = {"message": message, "extensions": extensions}
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     if error.path:
         formatted["path"] = error.path
     return formatted
@@ -55,8 +57,11 @@ def unauthenticated_response(message: str) -> Response:
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
-    def __init__(self, *args: Any, backend: Backend, verifier: TokenVerifier, **kwargs: Any) -> None:
-        super().__init__(*args, subscription_protocols=(), **kwargs)
+    def __init__(
+        self, *args: Any, backend: Backend, verifier: TokenVerifier, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("subscription_protocols", ())
+        super().__init__(*args, **kwargs)
         self._backend = backend
         self._verifier = verifier
 
@@ -71,15 +76,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except Unauthenticated as exc:
             return unauthenticated_response(exc.message)
         response = await super().run(request, context, root_value)
-        if isinstance(response, Response) and getattr(request.state, "graphql_response_json", False):
+        if isinstance(response, Response) and getattr(
+            request.state, "graphql_response_json", False
+        ):
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
             if response.status_code == 200 and request.state.request_error:
                 response.status_code = 400
         return response
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:  # type: ignore[override]
-        assert isinstance(request, Request)
-        assert isinstance(response, Response)
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        if not isinstance(request, Request) or not isinstance(response, Response):
+            raise TypeError("GraphQL over websockets is not served")
         return RequestContext(
             request=request,
             response=response,
@@ -87,7 +96,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
             viewer=getattr(request.state, "viewer", None),
         )
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(error) for error in result.errors]

@@ -174,7 +174,9 @@ class Backend(Protocol):
         self, viewer: Claims, new: NewRevision
     ) -> tuple[RevisionRecord, SessionRecord]: ...
 
-    async def add_draft(self, viewer: Claims, new: NewDraft) -> tuple[DraftRecord, SessionRecord]: ...
+    async def add_draft(
+        self, viewer: Claims, new: NewDraft
+    ) -> tuple[DraftRecord, SessionRecord]: ...
 
     async def resolve_hole(
         self, viewer: Claims, answer: HoleAnswer

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
 
 from graph.auth import Claims
 from graph.backends.base import (
@@ -47,8 +48,7 @@ R = TypeVar("R")
 
 _ACQUIRE_TIMEOUT_S = 5.0
 _SET_CALLER = (
-    "select set_config('role', 'authenticated', true), "
-    "set_config('request.jwt.claims', $1, true)"
+    "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)"
 )
 _CAN_BYPASS_RLS = """
 select exists (
@@ -219,7 +219,9 @@ class PostgresBackend:
         applied_args = (page.applied,) if queries.filters_applied else ()
         async with self._as(viewer) as conn:
             totals = await conn.fetch(queries.totals, ids, *applied_args)
-            rows = await conn.fetch(queries.page, ids, page.after or 0, page.first + 1, *applied_args)
+            rows = await conn.fetch(
+                queries.page, ids, page.after or 0, page.first + 1, *applied_args
+            )
         total_by_session = {row["session_id"]: row["total"] for row in totals}
         rows_by_session: dict[UUID, list[R]] = defaultdict(list)
         for row in rows:
@@ -300,7 +302,8 @@ class PostgresBackend:
         async with self._as(viewer) as conn:
             row = _present(
                 await conn.fetchrow(
-                    f"select {_RESOLUTION_COLUMNS} from public.resolve_hole($1, $2, $3, $4, $5, $6)",
+                    f"select {_RESOLUTION_COLUMNS} "
+                    "from public.resolve_hole($1, $2, $3, $4, $5, $6)",
                     answer.session_id,
                     answer.hole_id,
                     answer.text,
@@ -319,12 +322,16 @@ class PostgresBackend:
     async def finalize_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None
     ) -> SessionRecord:
-        return await self._session_transition("finalize_session", viewer, session_id, expected_version)
+        return await self._session_transition(
+            "finalize_session", viewer, session_id, expected_version
+        )
 
     async def abandon_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None
     ) -> SessionRecord:
-        return await self._session_transition("abandon_session", viewer, session_id, expected_version)
+        return await self._session_transition(
+            "abandon_session", viewer, session_id, expected_version
+        )
 
     async def _session_transition(
         self, function: str, viewer: Claims, session_id: UUID, expected_version: int | None
@@ -345,7 +352,7 @@ class PostgresBackend:
     # Plumbing
 
     @asynccontextmanager
-    async def _as(self, viewer: Claims) -> AsyncIterator[asyncpg.Connection]:
+    async def _as(self, viewer: Claims) -> AsyncIterator[PoolConnectionProxy]:
         """A transaction acting as `viewer`; database failures leave as GraphErrors."""
         try:
             async with (
@@ -362,7 +369,7 @@ class PostgresBackend:
                 raise
             raise translated from exc
 
-    async def _run(self, work: Callable[[asyncpg.Connection], Any]) -> Any:
+    async def _run(self, work: Callable[[PoolConnectionProxy], Any]) -> Any:
         try:
             async with self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S) as conn:
                 return await work(conn)
@@ -384,7 +391,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
-async def _session(conn: asyncpg.Connection, session_id: UUID) -> SessionRecord:
+async def _session(conn: PoolConnectionProxy, session_id: UUID) -> SessionRecord:
     row = await conn.fetchrow(f"{_SESSIONS_BY_ID.replace('any($1::uuid[])', '$1')}", session_id)
     return SessionRecord(**_present(row))
 
@@ -401,7 +408,7 @@ def _present(row: asyncpg.Record | None) -> asyncpg.Record:
     return row
 
 
-def _translate(exc: Exception) -> Exception:
+def _translate(exc: Exception) -> Exception:  # noqa: PLR0911 - one mapping, read top down
     """A database failure as the error the client sees. Unknown failures pass through."""
     if isinstance(exc, asyncpg.RaiseError):
         mapped = from_rule_message(exc.message)

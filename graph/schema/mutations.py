@@ -183,7 +183,9 @@ class Mutation:
         description="Creates a session with its INITIAL revision (from prompt) and draft 1."
     )
     async def create_session(
-        self, info: Info[RequestContext, None], input: CreateSessionInput  # noqa: A002
+        self,
+        info: Info[RequestContext, None],
+        input: CreateSessionInput,
     ) -> CreateSessionPayload:
         viewer = info.context.require_viewer()
         draft = input.initial_draft
@@ -210,7 +212,9 @@ class Mutation:
 
     @strawberry.mutation
     async def add_revision(
-        self, info: Info[RequestContext, None], input: AddRevisionInput  # noqa: A002
+        self,
+        info: Info[RequestContext, None],
+        input: AddRevisionInput,
     ) -> AddRevisionPayload:
         viewer = info.context.require_viewer()
         if input.type is RevisionType.HOLE_FILL and input.target_hole is None:
@@ -227,15 +231,23 @@ class Mutation:
             revision=Revision.from_record(revision), session=Session.from_record(session)
         )
 
-    @strawberry.mutation(description="Adds the next draft; marks appliedHoleIds' resolutions applied.")
+    @strawberry.mutation(
+        description="Adds the next draft; marks appliedHoleIds' resolutions applied."
+    )
     async def add_draft(
-        self, info: Info[RequestContext, None], input: AddDraftInput  # noqa: A002
+        self,
+        info: Info[RequestContext, None],
+        input: AddDraftInput,
     ) -> AddDraftPayload:
         viewer = info.context.require_viewer()
         new = NewDraft(
             session_id=parse_id(input.session_id, "sessionId"),
             draft=_draft(
-                input.ir, input.validation_status, input.smt_results, input.ambiguities, input.metadata
+                input.ir,
+                input.validation_status,
+                input.smt_results,
+                input.ambiguities,
+                input.metadata,
             ),
             applied_hole_ids=_names(input.applied_hole_ids, "appliedHoleIds"),
             expected_version=_expected_version(input.expected_version),
@@ -245,7 +257,9 @@ class Mutation:
 
     @strawberry.mutation(description="Records an answer to a hole and its HOLE_FILL revision.")
     async def resolve_hole(
-        self, info: Info[RequestContext, None], input: ResolveHoleInput  # noqa: A002
+        self,
+        info: Info[RequestContext, None],
+        input: ResolveHoleInput,
     ) -> ResolveHolePayload:
         viewer = info.context.require_viewer()
         answer = HoleAnswer(
@@ -268,7 +282,9 @@ class Mutation:
         "holes or is CONTRADICTORY."
     )
     async def finalize_session(
-        self, info: Info[RequestContext, None], input: SessionVersionInput  # noqa: A002
+        self,
+        info: Info[RequestContext, None],
+        input: SessionVersionInput,
     ) -> SessionPayload:
         viewer = info.context.require_viewer()
         record = await info.context.backend.finalize_session(
@@ -278,7 +294,9 @@ class Mutation:
 
     @strawberry.mutation
     async def abandon_session(
-        self, info: Info[RequestContext, None], input: SessionVersionInput  # noqa: A002
+        self,
+        info: Info[RequestContext, None],
+        input: SessionVersionInput,
     ) -> SessionPayload:
         viewer = info.context.require_viewer()
         record = await info.context.backend.abandon_session(
@@ -286,9 +304,13 @@ class Mutation:
         )
         return SessionPayload(session=Session.from_record(record))
 
-    @strawberry.mutation(description="Deletes the session with its revisions, drafts and resolutions.")
+    @strawberry.mutation(
+        description="Deletes the session with its revisions, drafts and resolutions."
+    )
     async def delete_session(
-        self, info: Info[RequestContext, None], input: DeleteSessionInput  # noqa: A002
+        self,
+        info: Info[RequestContext, None],
+        input: DeleteSessionInput,
     ) -> DeleteSessionPayload:
         viewer = info.context.require_viewer()
         deleted = await info.context.backend.delete_session(viewer, parse_id(input.id))

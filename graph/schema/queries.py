@@ -28,7 +28,7 @@ class Query:
         return Viewer(id=strawberry.ID(str(info.context.require_viewer().user_id)))
 
     @strawberry.field(description="Null when absent or not the caller's.")
-    async def session(self, info: Info[RequestContext, None], id: strawberry.ID) -> Session | None:  # noqa: A002 - the API's name
+    async def session(self, info: Info[RequestContext, None], id: strawberry.ID) -> Session | None:
         viewer = info.context.require_viewer()
         session_id = parse_id(id)
         [record] = await info.context.backend.sessions_by_id(viewer, [session_id])

@@ -128,7 +128,7 @@ class Revision:
             content=record.content,
             type=RevisionType(record.revision_type),
             target_hole=record.target_hole,
-            metadata=record.metadata,
+            metadata=JSON(record.metadata),
             created_at=record.created_at,
         )
 
@@ -149,11 +149,11 @@ class Draft:
         return cls(
             id=strawberry.ID(str(record.id)),
             version=record.version,
-            ir=record.ir,
+            ir=JSON(record.ir),
             validation_status=ValidationStatus(record.validation_status),
-            smt_results=record.smt_results,
+            smt_results=JSON(record.smt_results),
             ambiguities=record.ambiguities,
-            metadata=record.metadata,
+            metadata=JSON(record.metadata),
             created_at=record.created_at,
         )
 
@@ -176,7 +176,7 @@ class Resolution:
             text=record.resolution_text,
             type=ResolutionType(record.resolution_type),
             applied=record.applied,
-            metadata=record.metadata,
+            metadata=JSON(record.metadata),
             created_at=record.created_at,
         )
 
@@ -202,7 +202,7 @@ class Session:
             status=SessionStatus(record.status),
             source=SessionSource(record.source),
             title=record.title,
-            metadata=record.metadata,
+            metadata=JSON(record.metadata),
             version=record.version,
             created_at=record.created_at,
             updated_at=record.updated_at,
@@ -229,7 +229,9 @@ class Session:
         )
         page = await info.context.loaders.revisions.load((self.key, request))
         edges = [
-            Edge(cursor=position_cursor(CursorKind.REVISION, r.number), node=Revision.from_record(r))
+            Edge(
+                cursor=position_cursor(CursorKind.REVISION, r.number), node=Revision.from_record(r)
+            )
             for r in page.items
         ]
         return connection(edges, page)  # type: ignore[arg-type]

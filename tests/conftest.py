@@ -1,0 +1,115 @@
+"""Fixtures: one real Postgres per test run (embedded, or TEST_DATABASE_URL), migrated
+with the real migrations; the gateway driven in-process over ASGI.
+
+Every test makes its own users, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from graph.app import create_app
+from graph.backends.postgres import PostgresBackend
+from graph.config import Settings
+from graph.embedded import EmbeddedPostgres
+from graph.migrate import migrate
+from tests.support import TEST_JWT_SECRET, GraphClient, User, new_user
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.integration)
+
+
+@dataclass(frozen=True)
+class Database:
+    """A migrated database: `admin_dsn` may do anything, `app_dsn` is the gateway's login."""
+
+    admin_dsn: str
+    app_dsn: str
+    embedded: EmbeddedPostgres | None
+
+
+def _with_user(dsn: str, user: str) -> str:
+    parts = urlsplit(dsn)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, EmbeddedPostgres | None]]:
+    """An admin DSN: TEST_DATABASE_URL's server, or an embedded Postgres of our own."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external, None
+        return
+    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-postgres"))
+    embedded.start()
+    try:
+        yield embedded.admin_dsn, embedded
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def database(postgres: tuple[str, EmbeddedPostgres | None]) -> AsyncIterator[Database]:
+    admin_dsn, embedded = postgres
+    name = f"session_graph_test_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'create database "{name}"')
+    finally:
+        await conn.close()
+    test_admin = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}"))
+    await migrate(test_admin)
+    app_dsn = os.environ.get("TEST_APP_DATABASE_URL") or _with_user(test_admin, "authenticator")
+    yield Database(admin_dsn=test_admin, app_dsn=app_dsn, embedded=embedded)
+
+
+@pytest.fixture(scope="session")
+async def backend(database: Database) -> AsyncIterator[PostgresBackend]:
+    opened = await PostgresBackend.connect(database.app_dsn, pool_size=10)
+    yield opened
+    await opened.close()
+
+
+def settings_for_tests(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "supabase_jwt_secret": TEST_JWT_SECRET,
+        "database_url": "postgresql://injected-by-tests",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def app(backend: PostgresBackend) -> Starlette:
+    return create_app(settings_for_tests(), backend=backend)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[GraphClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield GraphClient(http)
+
+
+@pytest.fixture
+def alice() -> User:
+    return new_user()
+
+
+@pytest.fixture
+def bob() -> User:
+    return new_user()
