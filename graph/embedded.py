@@ -17,6 +17,7 @@ import stat
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class EmbeddedPostgres:
             [str(self._bin("pg_ctl")), "-D", str(self.pgdata), "status"],
             capture_output=True,
             check=False,
-            user=self._run_as,
+            **self._as_system_user(),
         )
         return result.returncode == 0
 
@@ -102,10 +103,16 @@ class EmbeddedPostgres:
             capture_output=True,
             text=True,
             check=False,
-            user=self._run_as,
+            **self._as_system_user(),
         )
         if result.returncode != 0:
             raise RuntimeError(f"{name} failed ({result.returncode}): {result.stderr.strip()}")
+
+    def _as_system_user(self) -> dict[str, Any]:
+        """subprocess arguments that drop root: the user, its group, and no root groups."""
+        if self._run_as is None:
+            return {}
+        return {"user": self._run_as, "group": self._run_as, "extra_groups": []}
 
     def _prepare_permissions(self) -> None:
         self.pgdata.mkdir(exist_ok=True)
@@ -118,7 +125,7 @@ class EmbeddedPostgres:
         try:
             entry = pwd.getpwnam(self._run_as)
         except KeyError:
-            subprocess.run(["useradd", "--system", self._run_as], check=True)  # noqa: S603, S607
+            subprocess.run(["useradd", "--system", "--user-group", self._run_as], check=True)  # noqa: S603, S607
             entry = pwd.getpwnam(self._run_as)
         for path in (self.pgdata, self.socket_dir):
             _open_path_to_others(path)
