@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -75,7 +77,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
             request.state.viewer = await self._verifier.verify(token) if token else None
         except Unauthenticated as exc:
             return unauthenticated_response(exc.message)
-        response = await super().run(request, context, root_value)
+        try:
+            response = await super().run(request, context, root_value)
+        except HTTPException as exc:
+            if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                # GraphQL over HTTP: a mutation sent with GET is 405, not 400.
+                raise HTTPException(405, exc.reason) from exc
+            raise
         if isinstance(response, Response) and getattr(
             request.state, "graphql_response_json", False
         ):
