@@ -9,6 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from graph.config import Settings
 
 SCHEMA_FILE = Path("schema.graphql")
@@ -35,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
 
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"session-graph: bad configuration: {problems}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.graph_log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -48,7 +48,9 @@ def _with_user(dsn: str, user: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, EmbeddedPostgres | None]]:
+def postgres(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, EmbeddedPostgres | None]]:
     """An admin DSN: TEST_DATABASE_URL's server, or an embedded Postgres of our own."""
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
@@ -75,6 +77,11 @@ async def database(postgres: tuple[str, EmbeddedPostgres | None]) -> AsyncIterat
     await migrate(test_admin)
     app_dsn = os.environ.get("TEST_APP_DATABASE_URL") or _with_user(test_admin, "authenticator")
     yield Database(admin_dsn=test_admin, app_dsn=app_dsn, embedded=embedded)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'drop database "{name}" with (force)')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(scope="session")

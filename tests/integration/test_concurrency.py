@@ -73,15 +73,23 @@ async def test_two_writers_with_the_same_expected_version_one_conflicts(
 async def test_create_session_retried_with_the_same_key_creates_nothing_new(
     client: GraphClient, alice: User
 ) -> None:
-    variables = {"input": {"prompt": "p", "title": "once", "idempotencyKey": "req-123",
-                           "initialDraft": {"ir": discount_ir()}}}
+    variables = {
+        "input": {
+            "prompt": "p",
+            "title": "once",
+            "idempotencyKey": "req-123",
+            "initialDraft": {"ir": discount_ir()},
+        }
+    }
     first = (await client.execute(CREATE_SESSION, variables, user=alice)).ok()
     again = (await client.execute(CREATE_SESSION, variables, user=alice)).ok()
     assert again == first
     listed = (await client.execute("{ sessions { totalCount } }", user=alice)).ok()
     assert listed == {"sessions": {"totalCount": 1}}
     read = (
-        await client.execute(GET_SESSION, {"id": first["createSession"]["session"]["id"]}, user=alice)
+        await client.execute(
+            GET_SESSION, {"id": first["createSession"]["session"]["id"]}, user=alice
+        )
     ).ok()["session"]
     assert (read["revisions"]["totalCount"], read["drafts"]["totalCount"]) == (1, 1)
 

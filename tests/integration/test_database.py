@@ -19,7 +19,8 @@ from tests.conftest import Database
 
 async def _as_user(conn: asyncpg.Connection, user: uuid.UUID) -> None:
     await conn.execute(
-        "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
+        "select set_config('role', 'authenticated', true), "
+        "set_config('request.jwt.claims', $1, true)",
         json.dumps({"sub": str(user), "role": "authenticated"}),
     )
 
@@ -46,18 +47,39 @@ async def test_rls_hides_and_protects_another_users_rows(app_conn: asyncpg.Conne
         session_id = await app_conn.fetchval("select id from public.create_session('p')")
     async with app_conn.transaction():
         await _as_user(app_conn, bob)
-        assert await app_conn.fetchval("select count(*) from public.sessions where id = $1", session_id) == 0
-        assert await app_conn.fetchval("select count(*) from public.revisions where session_id = $1", session_id) == 0
-        assert await app_conn.execute("update public.sessions set title = 'x' where id = $1", session_id) == "UPDATE 0"
-        assert await app_conn.execute("delete from public.sessions where id = $1", session_id) == "DELETE 0"
+        assert (
+            await app_conn.fetchval(
+                "select count(*) from public.sessions where id = $1", session_id
+            )
+            == 0
+        )
+        assert (
+            await app_conn.fetchval(
+                "select count(*) from public.revisions where session_id = $1", session_id
+            )
+            == 0
+        )
+        assert (
+            await app_conn.execute(
+                "update public.sessions set title = 'x' where id = $1", session_id
+            )
+            == "UPDATE 0"
+        )
+        assert (
+            await app_conn.execute("delete from public.sessions where id = $1", session_id)
+            == "DELETE 0"
+        )
         with pytest.raises(asyncpg.RaiseError, match="NOT_FOUND"):
             await app_conn.execute(
-                "insert into public.revisions (session_id, content, revision_type) values ($1, 'x', 'manual_edit')",
+                "insert into public.revisions (session_id, content, revision_type) "
+                "values ($1, 'x', 'manual_edit')",
                 session_id,
             )
     async with app_conn.transaction():
         await _as_user(app_conn, alice)
-        row = await app_conn.fetchrow("select title, version from public.sessions where id = $1", session_id)
+        row = await app_conn.fetchrow(
+            "select title, version from public.sessions where id = $1", session_id
+        )
         assert (row["title"], row["version"]) == (None, 1)
 
 
@@ -69,19 +91,22 @@ async def test_numbers_and_owners_cannot_be_written_directly(app_conn: asyncpg.C
         for statement in (
             "update public.sessions set user_id = gen_random_uuid() where id = $1",
             "update public.revisions set content = 'rewritten' where session_id = $1",
-            "insert into public.revisions (session_id, number, content, revision_type) values ($1, 9, 'x', 'manual_edit')",
+            "insert into public.revisions (session_id, number, content, revision_type) "
+            "values ($1, 9, 'x', 'manual_edit')",
         ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 async with app_conn.transaction():
                     await app_conn.execute(statement, session_id)
         with pytest.raises(asyncpg.RaiseError, match="only move forward"):
             async with app_conn.transaction():
-                await app_conn.execute("update public.sessions set revision_count = 0 where id = $1", session_id)
+                await app_conn.execute(
+                    "update public.sessions set revision_count = 0 where id = $1", session_id
+                )
 
 
 async def test_anon_gets_nothing(app_conn: asyncpg.Connection) -> None:
     for statement in ("select * from public.sessions", "select public.create_session('p')"):
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):  # noqa: PT012 - role, then the read
             async with app_conn.transaction():
                 await app_conn.execute("set local role anon")
                 await app_conn.fetch(statement)
@@ -103,7 +128,9 @@ async def test_the_gateway_refuses_a_login_that_bypasses_rls(database: Database)
         await PostgresBackend.connect(database.admin_dsn)
 
 
-async def test_the_gateways_login_cannot_become_a_bypassing_role(app_conn: asyncpg.Connection) -> None:
+async def test_the_gateways_login_cannot_become_a_bypassing_role(
+    app_conn: asyncpg.Connection,
+) -> None:
     for role in ("service_role", "postgres"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app_conn.execute(f"set role {role}")
@@ -128,7 +155,9 @@ async def test_migrate_twice_is_a_no_op(scratch_database: str) -> None:
     assert await migrate(scratch_database) == []
 
 
-async def test_an_edited_applied_migration_is_refused(scratch_database: str, tmp_path: Path) -> None:
+async def test_an_edited_applied_migration_is_refused(
+    scratch_database: str, tmp_path: Path
+) -> None:
     copy = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), copy)
     await migrate(scratch_database, copy)
@@ -144,7 +173,9 @@ async def test_an_edited_applied_migration_is_refused(scratch_database: str, tmp
         await conn.close()
 
 
-async def test_a_migration_the_checkout_lacks_is_refused(scratch_database: str, tmp_path: Path) -> None:
+async def test_a_migration_the_checkout_lacks_is_refused(
+    scratch_database: str, tmp_path: Path
+) -> None:
     copy = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), copy)
     await migrate(scratch_database, copy)
@@ -153,7 +184,9 @@ async def test_a_migration_the_checkout_lacks_is_refused(scratch_database: str, 
         await migrate(scratch_database, copy)
 
 
-async def test_a_failing_migration_applies_nothing_of_itself(scratch_database: str, tmp_path: Path) -> None:
+async def test_a_failing_migration_applies_nothing_of_itself(
+    scratch_database: str, tmp_path: Path
+) -> None:
     copy = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), copy)
     (copy / "9999_broken.sql").write_text("create table public.half (id int); select 1/0;")

@@ -59,8 +59,11 @@ async def test_introspection_needs_no_token(client: GraphClient) -> None:
 
 
 async def test_data_needs_a_token(client: GraphClient) -> None:
-    for query in ("{ viewer { id } }", "{ sessions { totalCount } }",
-                  'mutation { createSession(input: {}) { session { id } } }'):
+    for query in (
+        "{ viewer { id } }",
+        "{ sessions { totalCount } }",
+        "mutation { createSession(input: {}) { session { id } } }",
+    ):
         reply = await client.execute(query)
         assert reply.status == 401
         assert reply.codes == ["UNAUTHENTICATED"]
@@ -98,7 +101,9 @@ async def test_introspection_can_be_turned_off(backend: PostgresBackend, alice: 
         assert (await client.execute("{ viewer { id } }", user=alice)).ok()
 
 
-async def test_internal_errors_say_nothing_internal(client: GraphClient, alice: User, caplog: object) -> None:
+async def test_internal_errors_say_nothing_internal(
+    client: GraphClient, alice: User, caplog: object
+) -> None:
     """A store failure the gateway does not expect: masked for the client, logged in full."""
     import uuid  # noqa: PLC0415
 

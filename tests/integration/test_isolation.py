@@ -30,8 +30,11 @@ LIST = """query($first: Int, $after: String, $status: SessionStatus) {
 def _writes(session_id: str) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         ("addRevision", ADD_REVISION, {"input": {"sessionId": session_id, "content": "mine now"}}),
-        ("resolveHole", RESOLVE_HOLE,
-         {"input": {"sessionId": session_id, "holeId": "return_type", "text": "int"}}),
+        (
+            "resolveHole",
+            RESOLVE_HOLE,
+            {"input": {"sessionId": session_id, "holeId": "return_type", "text": "int"}},
+        ),
         ("addDraft", ADD_DRAFT, {"input": {"sessionId": session_id, "ir": discount_ir([])}}),
         ("finalizeSession", FINALIZE, {"input": {"id": session_id}}),
         ("abandonSession", ABANDON, {"input": {"id": session_id, "expectedVersion": 1}}),
@@ -56,8 +59,11 @@ async def test_reads_do_not_see_another_users_session(
     assert (await client.execute(GET_SESSION, {"id": sid}, user=bob)).ok() == {"session": None}
     for status in (None, "ACTIVE"):
         listed = (await client.execute(LIST, {"status": status}, user=bob)).ok()["sessions"]
-        assert listed == {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None},
-                          "edges": []}
+        assert listed == {
+            "totalCount": 0,
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "edges": [],
+        }
 
 
 async def test_another_users_cursors_position_only_your_own_list(
@@ -78,7 +84,9 @@ async def test_another_users_cursors_position_only_your_own_list(
         resolutions(after: $after) { edges { node { text } } } } }"""
     alice_read = (await client.execute(GET_SESSION, {"id": alices_session["id"]}, user=alice)).ok()
     revision_cursor = alice_read["session"]["revisions"]["edges"][0]["cursor"]
-    reply = await client.execute(nested, {"id": alices_session["id"], "after": revision_cursor}, user=bob)
+    reply = await client.execute(
+        nested, {"id": alices_session["id"], "after": revision_cursor}, user=bob
+    )
     assert reply.ok() == {"session": None}
 
 
@@ -108,7 +116,9 @@ async def test_the_same_idempotency_key_is_per_user(
     bobs = reply.ok()["createSession"]["session"]
     assert bobs["id"] != alices_session["id"]
     assert bobs["title"] == "bob's"
-    assert (await _snapshot(client, alice, alices_session["id"]))["session"]["title"] == "alice's secret"
+    assert (await _snapshot(client, alice, alices_session["id"]))["session"][
+        "title"
+    ] == "alice's secret"
 
 
 async def test_each_user_lists_only_their_own(client: GraphClient, alice: User, bob: User) -> None:

@@ -56,10 +56,10 @@ async def test_create_session_adds_the_initial_revision_and_draft_one(
     assert read["drafts"]["totalCount"] == 1
 
 
-async def test_create_session_without_prompt_or_draft_is_empty(client: GraphClient, alice: User) -> None:
-    reply = await client.execute(
-        CREATE_SESSION, {"input": {"source": "REVERSE_MODE"}}, user=alice
-    )
+async def test_create_session_without_prompt_or_draft_is_empty(
+    client: GraphClient, alice: User
+) -> None:
+    reply = await client.execute(CREATE_SESSION, {"input": {"source": "REVERSE_MODE"}}, user=alice)
     session = reply.ok()["createSession"]["session"]
     assert session["source"] == "REVERSE_MODE"
     assert session["currentDraft"] is None
@@ -68,13 +68,17 @@ async def test_create_session_without_prompt_or_draft_is_empty(client: GraphClie
     assert read["revisions"]["totalCount"] == 0
 
 
-async def test_explicit_ambiguities_override_the_irs_holes(client: GraphClient, alice: User) -> None:
+async def test_explicit_ambiguities_override_the_irs_holes(
+    client: GraphClient, alice: User
+) -> None:
     session = await create_session(
         client,
         alice,
-        initialDraft={"ir": discount_ir(), "ambiguities": ["return_type"], "smtResults": [
-            {"predicate": "price >= 0", "status": "sat", "model": None}
-        ]},
+        initialDraft={
+            "ir": discount_ir(),
+            "ambiguities": ["return_type"],
+            "smtResults": [{"predicate": "price >= 0", "status": "sat", "model": None}],
+        },
     )
     assert session["currentDraft"]["ambiguities"] == ["return_type"]
     assert session["currentDraft"]["smtResults"] == [
@@ -89,9 +93,15 @@ async def test_the_whole_loop_resolve_redraft_finalize(client: GraphClient, alic
 
     reply = await client.execute(
         RESOLVE_HOLE,
-        {"input": {"sessionId": sid, "holeId": "input_constraints",
-                   "text": "price >= 0 and 0 <= rate <= 1", "type": "ADD_CONSTRAINT",
-                   "expectedVersion": 1}},
+        {
+            "input": {
+                "sessionId": sid,
+                "holeId": "input_constraints",
+                "text": "price >= 0 and 0 <= rate <= 1",
+                "type": "ADD_CONSTRAINT",
+                "expectedVersion": 1,
+            }
+        },
         user=alice,
     )
     resolved = reply.ok()["resolveHole"]
@@ -112,15 +122,25 @@ async def test_the_whole_loop_resolve_redraft_finalize(client: GraphClient, alic
     v2["signature"]["holes"] = discount_ir()["signature"]["holes"]
     reply = await client.execute(
         ADD_DRAFT,
-        {"input": {"sessionId": sid, "ir": v2, "validationStatus": "INCOMPLETE",
-                   "appliedHoleIds": ["input_constraints"], "expectedVersion": 2}},
+        {
+            "input": {
+                "sessionId": sid,
+                "ir": v2,
+                "validationStatus": "INCOMPLETE",
+                "appliedHoleIds": ["input_constraints"],
+                "expectedVersion": 2,
+            }
+        },
         user=alice,
     )
     added = reply.ok()["addDraft"]
     assert added["draft"]["version"] == 2
     assert added["draft"]["ambiguities"] == ["return_type"]
     assert added["session"] == {
-        "id": sid, "version": 3, "unresolvedHoles": ["return_type"], "currentDraft": {"version": 2}
+        "id": sid,
+        "version": 3,
+        "unresolvedHoles": ["return_type"],
+        "currentDraft": {"version": 2},
     }
 
     refused = await client.execute(FINALIZE, {"input": {"id": sid}}, user=alice)
@@ -129,21 +149,33 @@ async def test_the_whole_loop_resolve_redraft_finalize(client: GraphClient, alic
 
     await client.execute(
         RESOLVE_HOLE,
-        {"input": {"sessionId": sid, "holeId": "return_type", "text": "float",
-                   "type": "REFINE_SIGNATURE"}},
+        {
+            "input": {
+                "sessionId": sid,
+                "holeId": "return_type",
+                "text": "float",
+                "type": "REFINE_SIGNATURE",
+            }
+        },
         user=alice,
     )
     v3 = discount_ir([])
     v3["signature"]["returns"] = "float"
     reply = await client.execute(
         ADD_DRAFT,
-        {"input": {"sessionId": sid, "ir": v3, "validationStatus": "VALID",
-                   "appliedHoleIds": ["return_type"]}},
+        {
+            "input": {
+                "sessionId": sid,
+                "ir": v3,
+                "validationStatus": "VALID",
+                "appliedHoleIds": ["return_type"],
+            }
+        },
         user=alice,
     )
     assert reply.ok()["addDraft"]["session"]["unresolvedHoles"] == []
 
-    final = (await client.execute(FINALIZE, {"input": {"id": sid, "expectedVersion": 5}}, user=alice))
+    final = await client.execute(FINALIZE, {"input": {"id": sid, "expectedVersion": 5}}, user=alice)
     finalized = final.ok()["finalizeSession"]["session"]
     assert finalized["status"] == "FINALIZED"
     assert finalized["version"] == 6
@@ -167,7 +199,9 @@ async def test_the_whole_loop_resolve_redraft_finalize(client: GraphClient, alic
     ):
         reply = await client.execute(query, variables, user=alice)
         assert reply.codes == ["FAILED_PRECONDITION"], (query, reply.body)
-    assert (await client.execute(GET_SESSION, {"id": sid}, user=alice)).ok()["session"]["version"] == 6
+    assert (await client.execute(GET_SESSION, {"id": sid}, user=alice)).ok()["session"][
+        "version"
+    ] == 6
 
 
 async def test_finalize_refuses_a_contradictory_draft(client: GraphClient, alice: User) -> None:
@@ -190,8 +224,14 @@ async def test_add_revision_numbers_and_bumps_the_version(client: GraphClient, a
     session = await create_session(client, alice)
     reply = await client.execute(
         ADD_REVISION,
-        {"input": {"sessionId": session["id"], "content": "price is in cents",
-                   "type": "CONSTRAINT_ADD", "metadata": {"by": "user"}}},
+        {
+            "input": {
+                "sessionId": session["id"],
+                "content": "price is in cents",
+                "type": "CONSTRAINT_ADD",
+                "metadata": {"by": "user"},
+            }
+        },
         user=alice,
     )
     added = reply.ok()["addRevision"]
@@ -203,7 +243,9 @@ async def test_add_revision_numbers_and_bumps_the_version(client: GraphClient, a
 
 async def test_abandon_then_nothing_changes(client: GraphClient, alice: User) -> None:
     session = await create_session(client, alice)
-    reply = await client.execute(ABANDON, {"input": {"id": session["id"], "expectedVersion": 1}}, user=alice)
+    reply = await client.execute(
+        ABANDON, {"input": {"id": session["id"], "expectedVersion": 1}}, user=alice
+    )
     abandoned = reply.ok()["abandonSession"]["session"]
     assert abandoned["status"] == "ABANDONED"
     assert abandoned["finalizedAt"] is None
@@ -219,7 +261,9 @@ async def test_delete_removes_the_session_and_its_children(
     session = await create_session(client, alice)
     sid = session["id"]
     await client.execute(
-        RESOLVE_HOLE, {"input": {"sessionId": sid, "holeId": "return_type", "text": "float"}}, user=alice
+        RESOLVE_HOLE,
+        {"input": {"sessionId": sid, "holeId": "return_type", "text": "float"}},
+        user=alice,
     )
     reply = await client.execute(DELETE, {"input": {"id": sid}}, user=alice)
     assert reply.ok() == {"deleteSession": {"deletedId": sid}}
@@ -232,7 +276,9 @@ async def test_delete_removes_the_session_and_its_children(
     conn = await asyncpg.connect(database.admin_dsn)  # type: ignore[attr-defined]
     try:
         for table in ("revisions", "drafts", "resolutions"):
-            left = await conn.fetchval(f"select count(*) from public.{table} where session_id = $1", uuid.UUID(sid))
+            left = await conn.fetchval(
+                f"select count(*) from public.{table} where session_id = $1", uuid.UUID(sid)
+            )
             assert left == 0, table
     finally:
         await conn.close()
@@ -244,8 +290,17 @@ async def test_stale_expected_version_is_a_conflict_and_changes_nothing(
     session = await create_session(client, alice)
     sid = session["id"]
     for query, variables in (
-        (RESOLVE_HOLE, {"input": {"sessionId": sid, "holeId": "return_type", "text": "x",
-                                  "expectedVersion": 7}}),
+        (
+            RESOLVE_HOLE,
+            {
+                "input": {
+                    "sessionId": sid,
+                    "holeId": "return_type",
+                    "text": "x",
+                    "expectedVersion": 7,
+                }
+            },
+        ),
         (ADD_DRAFT, {"input": {"sessionId": sid, "ir": discount_ir([]), "expectedVersion": 7}}),
         (FINALIZE, {"input": {"id": sid, "expectedVersion": 7}}),
         (ABANDON, {"input": {"id": sid, "expectedVersion": 7}}),
@@ -265,7 +320,9 @@ async def test_resolving_a_hole_the_draft_does_not_have_is_bad_input(
 ) -> None:
     session = await create_session(client, alice)
     reply = await client.execute(
-        RESOLVE_HOLE, {"input": {"sessionId": session["id"], "holeId": "nope", "text": "x"}}, user=alice
+        RESOLVE_HOLE,
+        {"input": {"sessionId": session["id"], "holeId": "nope", "text": "x"}},
+        user=alice,
     )
     assert reply.codes == ["BAD_USER_INPUT"]
     assert "nope" in reply.errors[0]["message"]
@@ -288,7 +345,9 @@ async def test_sessions_lists_newest_first_and_pages(client: GraphClient, alice:
     after = None
     pages = 0
     while True:
-        page = (await client.execute(query, {"first": 2, "after": after}, user=alice)).ok()["sessions"]
+        page = (await client.execute(query, {"first": 2, "after": after}, user=alice)).ok()[
+            "sessions"
+        ]
         assert page["totalCount"] == 5
         seen += [edge["node"]["id"] for edge in page["edges"]]
         pages += 1
@@ -306,7 +365,12 @@ async def test_sessions_filter_by_status(client: GraphClient, alice: User) -> No
     await client.execute(ABANDON, {"input": {"id": gone["id"]}}, user=alice)
     query = "query($s: SessionStatus) { sessions(status: $s) { totalCount edges { node { id } } } }"
     by_status = {
-        status: [e["node"]["id"] for e in (await client.execute(query, {"s": status}, user=alice)).ok()["sessions"]["edges"]]
+        status: [
+            e["node"]["id"]
+            for e in (await client.execute(query, {"s": status}, user=alice)).ok()["sessions"][
+                "edges"
+            ]
+        ]
         for status in ("ACTIVE", "ABANDONED", "FINALIZED")
     }
     assert by_status == {"ACTIVE": [active["id"]], "ABANDONED": [gone["id"]], "FINALIZED": []}
@@ -324,9 +388,9 @@ async def test_nested_lists_page_with_cursors(client: GraphClient, alice: User) 
     numbers: list[int] = []
     after = None
     while True:
-        revisions = (await client.execute(query, {"id": session["id"], "after": after}, user=alice)).ok()[
-            "session"
-        ]["revisions"]
+        revisions = (
+            await client.execute(query, {"id": session["id"], "after": after}, user=alice)
+        ).ok()["session"]["revisions"]
         assert revisions["totalCount"] == 5
         numbers += [e["node"]["number"] for e in revisions["edges"]]
         if not revisions["pageInfo"]["hasNextPage"]:
@@ -339,16 +403,30 @@ async def test_resolutions_filter_by_applied(client: GraphClient, alice: User) -
     session = await create_session(client, alice)
     sid = session["id"]
     for hole in ("return_type", "input_constraints"):
-        await client.execute(RESOLVE_HOLE, {"input": {"sessionId": sid, "holeId": hole, "text": "x"}}, user=alice)
+        await client.execute(
+            RESOLVE_HOLE, {"input": {"sessionId": sid, "holeId": hole, "text": "x"}}, user=alice
+        )
     await client.execute(
         ADD_DRAFT,
-        {"input": {"sessionId": sid, "ir": discount_ir(["input_constraints"]), "appliedHoleIds": ["return_type"]}},
+        {
+            "input": {
+                "sessionId": sid,
+                "ir": discount_ir(["input_constraints"]),
+                "appliedHoleIds": ["return_type"],
+            }
+        },
         user=alice,
     )
     query = """query($id: ID!, $applied: Boolean) { session(id: $id) {
         resolutions(applied: $applied) { totalCount edges { node { holeId applied } } } } }"""
-    for applied, holes in ((True, ["return_type"]), (False, ["input_constraints"]), (None, ["return_type", "input_constraints"])):
-        got = (await client.execute(query, {"id": sid, "applied": applied}, user=alice)).ok()["session"]["resolutions"]
+    for applied, holes in (
+        (True, ["return_type"]),
+        (False, ["input_constraints"]),
+        (None, ["return_type", "input_constraints"]),
+    ):
+        got = (await client.execute(query, {"id": sid, "applied": applied}, user=alice)).ok()[
+            "session"
+        ]["resolutions"]
         assert [e["node"]["holeId"] for e in got["edges"]] == holes
         assert got["totalCount"] == len(holes)
 
@@ -372,15 +450,25 @@ BAD_INPUTS = [
     ("empty prompt", CREATE_SESSION, {"input": {"prompt": "   "}}),
     ("title too long", CREATE_SESSION, {"input": {"title": "t" * 501}}),
     ("forged user id", CREATE_SESSION, {"input": {"userId": str(uuid.uuid4())}}),
-    ("smtResults not a list", CREATE_SESSION,
-     {"input": {"initialDraft": {"ir": discount_ir(), "smtResults": {"a": 1}}}}),
+    (
+        "smtResults not a list",
+        CREATE_SESSION,
+        {"input": {"initialDraft": {"ir": discount_ir(), "smtResults": {"a": 1}}}},
+    ),
     ("empty content", ADD_REVISION, {"input": {"sessionId": str(uuid.uuid4()), "content": ""}}),
-    ("hole fill without hole", ADD_REVISION,
-     {"input": {"sessionId": str(uuid.uuid4()), "content": "x", "type": "HOLE_FILL"}}),
+    (
+        "hole fill without hole",
+        ADD_REVISION,
+        {"input": {"sessionId": str(uuid.uuid4()), "content": "x", "type": "HOLE_FILL"}},
+    ),
     ("bad session id", ADD_REVISION, {"input": {"sessionId": "x", "content": "c"}}),
     ("missing ir", ADD_DRAFT, {"input": {"sessionId": str(uuid.uuid4())}}),
     ("zero expected version", FINALIZE, {"input": {"id": str(uuid.uuid4()), "expectedVersion": 0}}),
-    ("empty hole id", RESOLVE_HOLE, {"input": {"sessionId": str(uuid.uuid4()), "holeId": "", "text": "x"}}),
+    (
+        "empty hole id",
+        RESOLVE_HOLE,
+        {"input": {"sessionId": str(uuid.uuid4()), "holeId": "", "text": "x"}},
+    ),
     ("bad delete id", DELETE, {"input": {"id": "1"}}),
 ]
 
@@ -391,7 +479,8 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(
 ) -> None:
     reply = await client.execute(query, variables, user=alice)
     assert reply.status == 200
-    assert reply.codes and set(reply.codes) == {"BAD_USER_INPUT"}, reply.body
+    assert reply.codes, reply.body
+    assert set(reply.codes) == {"BAD_USER_INPUT"}, reply.body
     assert reply.data is None or all(v is None for v in reply.data.values())
     listed = (await client.execute("{ sessions { totalCount } }", user=alice)).ok()
     assert listed == {"sessions": {"totalCount": 0}}
@@ -400,9 +489,24 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(
 @pytest.mark.parametrize(
     ("query", "variables"),
     [
-        (ADD_REVISION, {"input": {"sessionId": "00000000-0000-0000-0000-000000000000", "content": "x"}}),
-        (RESOLVE_HOLE, {"input": {"sessionId": "00000000-0000-0000-0000-000000000000", "holeId": "h", "text": "x"}}),
-        (ADD_DRAFT, {"input": {"sessionId": "00000000-0000-0000-0000-000000000000", "ir": discount_ir()}}),
+        (
+            ADD_REVISION,
+            {"input": {"sessionId": "00000000-0000-0000-0000-000000000000", "content": "x"}},
+        ),
+        (
+            RESOLVE_HOLE,
+            {
+                "input": {
+                    "sessionId": "00000000-0000-0000-0000-000000000000",
+                    "holeId": "h",
+                    "text": "x",
+                }
+            },
+        ),
+        (
+            ADD_DRAFT,
+            {"input": {"sessionId": "00000000-0000-0000-0000-000000000000", "ir": discount_ir()}},
+        ),
         (FINALIZE, {"input": {"id": "00000000-0000-0000-0000-000000000000"}}),
         (ABANDON, {"input": {"id": "00000000-0000-0000-0000-000000000000"}}),
         (DELETE, {"input": {"id": "00000000-0000-0000-0000-000000000000"}}),

@@ -58,7 +58,12 @@ async def test_tokens_that_do_not_qualify_are_refused(
 
 async def test_a_token_signed_with_another_secret_is_refused(verifier: TokenVerifier) -> None:
     forged = jwt.encode(
-        {"sub": str(USER), "role": "authenticated", "aud": "authenticated", "exp": time.time() + 60},
+        {
+            "sub": str(USER),
+            "role": "authenticated",
+            "aud": "authenticated",
+            "exp": time.time() + 60,
+        },
         "another-secret-of-enough-length-0123456789",
         algorithm="HS256",
     )
@@ -68,7 +73,12 @@ async def test_a_token_signed_with_another_secret_is_refused(verifier: TokenVeri
 
 async def test_alg_none_is_refused(verifier: TokenVerifier) -> None:
     unsigned = jwt.encode(
-        {"sub": str(USER), "role": "authenticated", "aud": "authenticated", "exp": time.time() + 60},
+        {
+            "sub": str(USER),
+            "role": "authenticated",
+            "aud": "authenticated",
+            "exp": time.time() + 60,
+        },
         None,
         algorithm="none",
     )
@@ -131,7 +141,12 @@ def jwks_url() -> Iterator[str]:
 
 
 def _claims() -> dict[str, Any]:
-    return {"sub": str(USER), "role": "authenticated", "aud": "authenticated", "exp": time.time() + 60}
+    return {
+        "sub": str(USER),
+        "role": "authenticated",
+        "aud": "authenticated",
+        "exp": time.time() + 60,
+    }
 
 
 async def test_es256_tokens_verify_against_the_jwks(jwks_url: str) -> None:

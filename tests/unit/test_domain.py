@@ -19,11 +19,29 @@ def test_holes_of_the_domain_example_are_its_ambiguities() -> None:
 def test_holes_are_found_in_every_clause_once_each() -> None:
     ir = discount_ir(["a", "b"])
     ir["effects"][0]["holes"] = [
-        {"identifier": "a", "type_hint": "t", "description": "", "constraints": {}, "kind": "effect"},
-        {"identifier": "c", "type_hint": "t", "description": "", "constraints": {}, "kind": "effect"},
+        {
+            "identifier": "a",
+            "type_hint": "t",
+            "description": "",
+            "constraints": {},
+            "kind": "effect",
+        },
+        {
+            "identifier": "c",
+            "type_hint": "t",
+            "description": "",
+            "constraints": {},
+            "kind": "effect",
+        },
     ]
     ir["intent"]["holes"] = [
-        {"identifier": "d", "type_hint": "t", "description": "", "constraints": {}, "kind": "intent"}
+        {
+            "identifier": "d",
+            "type_hint": "t",
+            "description": "",
+            "constraints": {},
+            "kind": "intent",
+        }
     ]
     assert hole_identifiers(ir) == ["d", "a", "c", "b"]
 

@@ -27,9 +27,16 @@ from graph.errors import (
     ("message", "kind", "text"),
     [
         ("NOT_FOUND: session not found", NotFound, "session not found"),
-        ("CONFLICT: the session is at version 3, not 2", Conflict, "the session is at version 3, not 2"),
-        ("FAILED_PRECONDITION: Cannot finalize: 2 unresolved holes remaining", FailedPrecondition,
-         "Cannot finalize: 2 unresolved holes remaining"),
+        (
+            "CONFLICT: the session is at version 3, not 2",
+            Conflict,
+            "the session is at version 3, not 2",
+        ),
+        (
+            "FAILED_PRECONDITION: Cannot finalize: 2 unresolved holes remaining",
+            FailedPrecondition,
+            "Cannot finalize: 2 unresolved holes remaining",
+        ),
         ("BAD_USER_INPUT: nope", BadUserInput, "nope"),
     ],
 )
@@ -47,7 +54,10 @@ def test_other_messages_are_not_rules(message: str) -> None:
 
 
 def test_only_upstream_unavailable_is_retryable() -> None:
-    assert UpstreamUnavailable("x").extensions() == {"code": "UPSTREAM_UNAVAILABLE", "retryable": True}
+    assert UpstreamUnavailable("x").extensions() == {
+        "code": "UPSTREAM_UNAVAILABLE",
+        "retryable": True,
+    }
     assert NotFound("x").extensions() == {"code": "NOT_FOUND"}
 
 
@@ -73,9 +83,18 @@ def _raw(text: str) -> str:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["", "!!!", "x" * 500, _raw("{}"), _raw('["r", -1]'), _raw('["r", true]'), _raw('["r", 1, 2]'),
-     _raw('["r", 9999999999]'), _raw('["s", "yesterday", "x"]'), _raw('["s", "2026-01-01T00:00:00", "'
-     + str(uuid.uuid4()) + '"]')],
+    [
+        "",
+        "!!!",
+        "x" * 500,
+        _raw("{}"),
+        _raw('["r", -1]'),
+        _raw('["r", true]'),
+        _raw('["r", 1, 2]'),
+        _raw('["r", 9999999999]'),
+        _raw('["s", "yesterday", "x"]'),
+        _raw('["s", "2026-01-01T00:00:00", "' + str(uuid.uuid4()) + '"]'),
+    ],
 )
 def test_malformed_cursors_are_bad_input(cursor: str) -> None:
     with pytest.raises(BadUserInput, match="invalid cursor"):
