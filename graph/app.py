@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from graph.auth import TokenVerifier
 from graph.backends.base import Backend
+from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.config import Settings
 from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
@@ -41,7 +42,21 @@ def build_verifier(settings: Settings) -> TokenVerifier:
 
 @asynccontextmanager
 async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
-    """The store the settings name: `DATABASE_URL`, or the embedded Postgres, migrated."""
+    """The store the settings name: pg_graphql, `DATABASE_URL`, or the embedded Postgres."""
+    if settings.backend == "pg_graphql":
+        if settings.supabase_url is None or settings.supabase_anon_key is None:
+            raise RuntimeError("the pg_graphql backend needs SUPABASE_URL and SUPABASE_ANON_KEY")
+        upstream = await PgGraphqlBackend.connect(
+            settings.supabase_url,
+            settings.supabase_anon_key.get_secret_value(),
+            timeout_s=settings.graph_upstream_timeout_s,
+        )
+        try:
+            yield upstream
+        finally:
+            await upstream.close()
+        return
+
     if settings.database_url is not None:
         backend = await PostgresBackend.connect(
             settings.database_url,

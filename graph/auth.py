@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -31,6 +31,7 @@ class Claims:
 
     user_id: uuid.UUID
     raw: dict[str, Any]
+    token: str = field(default="", repr=False)  # forwarded unchanged to pg_graphql
 
     @property
     def as_json(self) -> str:
@@ -79,7 +80,7 @@ class TokenVerifier:
             raise Unauthenticated("token expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
-        return _claims_from(payload)
+        return _claims_from(payload, token)
 
     async def _signing_key(self, token: str) -> Any:
         if self._jwks is None:
@@ -91,7 +92,7 @@ class TokenVerifier:
         return signing_key.key
 
 
-def _claims_from(payload: dict[str, Any]) -> Claims:
+def _claims_from(payload: dict[str, Any], token: str) -> Claims:
     if payload.get("role") != ROLE:
         raise Unauthenticated("token role must be authenticated")
     subject = payload.get("sub")
@@ -101,7 +102,7 @@ def _claims_from(payload: dict[str, Any]) -> Claims:
         user_id = None
     if user_id is None:
         raise Unauthenticated("token subject must be a user id (uuid)")
-    return Claims(user_id=user_id, raw=payload)
+    return Claims(user_id=user_id, raw=payload, token=token)
 
 
 def bearer_token(authorization: str | None) -> str | None:

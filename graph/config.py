@@ -7,6 +7,7 @@ class say the same thing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,16 @@ class Settings(BaseSettings):
     supabase_jwt_issuer: str | None = Field(
         default=None, description="When set, tokens must carry this `iss`."
     )
+    supabase_url: str | None = Field(
+        default=None, description="Supabase project URL; set, it selects the pg_graphql backend."
+    )
+    supabase_anon_key: SecretStr | None = Field(
+        default=None, description="The project's anon (publishable) key, sent as `apikey`."
+    )
+    graph_backend: Literal["postgres", "pg_graphql"] | None = Field(
+        default=None, description="Which store: default pg_graphql when SUPABASE_URL is set."
+    )
+    graph_upstream_timeout_s: float = Field(default=10.0, gt=0, le=120)
     graph_host: str = "127.0.0.1"
     graph_port: int = Field(default=8000, ge=1, le=65535)
     graph_introspection: bool = True
@@ -39,16 +50,29 @@ class Settings(BaseSettings):
     graph_statement_timeout_ms: int = Field(default=5000, ge=100)
     graph_log_level: str = "INFO"
 
-    @field_validator("database_url", "supabase_jwks_url", "supabase_jwt_issuer", mode="before")
+    @field_validator(
+        "database_url",
+        "supabase_jwks_url",
+        "supabase_jwt_issuer",
+        "supabase_url",
+        "graph_backend",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("supabase_jwt_secret", mode="before")
+    @field_validator("supabase_jwt_secret", "supabase_anon_key", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     @property
+    def backend(self) -> Literal["postgres", "pg_graphql"]:
+        if self.graph_backend is not None:
+            return self.graph_backend
+        return "pg_graphql" if self.supabase_url else "postgres"
+
+    @property
     def uses_embedded_postgres(self) -> bool:
-        return self.database_url is None
+        return self.backend == "postgres" and self.database_url is None

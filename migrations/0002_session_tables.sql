@@ -24,7 +24,8 @@ create table public.sessions (
   constraint sessions_finalized_at_matches_status
     check ((status = 'finalized') = (finalized_at is not null))
 );
-create index sessions_user_id_updated_at_idx on public.sessions (user_id, updated_at desc, id desc);
+-- The list order: newest updated_at first, ties by id (as pg_graphql appends its key).
+create index sessions_user_id_updated_at_idx on public.sessions (user_id, updated_at desc, id);
 
 create table public.revisions (
   id            uuid primary key default gen_random_uuid(),

@@ -6,7 +6,9 @@ Every test makes its own users, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -16,13 +18,17 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 
 from graph.app import create_app
+from graph.backends.base import Backend
+from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.config import Settings
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
+from tests.pg_graphql_standin.app import StandinState, create_standin
 from tests.support import TEST_JWT_SECRET, GraphClient, User, new_user
 
 
@@ -84,11 +90,48 @@ async def database(postgres: tuple[str, EmbeddedPostgres | None]) -> AsyncIterat
         await conn.close()
 
 
+@dataclass
+class Standin:
+    """The pg_graphql stand-in, served over HTTP on loopback for the test run."""
+
+    url: str
+    state: StandinState
+
+
 @pytest.fixture(scope="session")
-async def backend(database: Database) -> AsyncIterator[PostgresBackend]:
-    opened = await PostgresBackend.connect(database.app_dsn, pool_size=10)
+async def standin(database: Database) -> AsyncIterator[Standin]:
+    app, state = create_standin(
+        database.app_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    yield Standin(url=f"http://127.0.0.1:{sock.getsockname()[1]}", state=state)
+    server.should_exit = True
+    await task
+    sock.close()
+
+
+@pytest.fixture(scope="session", params=["postgres", "pg_graphql"])
+async def backend(
+    request: pytest.FixtureRequest, database: Database, standin: Standin
+) -> AsyncIterator[Backend]:
+    """Every gateway test runs once per backend: the same inputs must give the same outputs."""
+    opened: PostgresBackend | PgGraphqlBackend
+    if request.param == "postgres":
+        opened = await PostgresBackend.connect(database.app_dsn, pool_size=10)
+    else:
+        opened = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
     yield opened
     await opened.close()
+
+
+TEST_ANON_KEY = "test-anon-key"
 
 
 def settings_for_tests(**overrides: object) -> Settings:
@@ -101,7 +144,7 @@ def settings_for_tests(**overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def app(backend: PostgresBackend) -> Starlette:
+def app(backend: Backend) -> Starlette:
     return create_app(settings_for_tests(), backend=backend)
 
 

@@ -77,8 +77,9 @@ _COUNT_SESSIONS = f"select count(*) from public.sessions where {_SESSION_FILTER}
 _LIST_SESSIONS = f"""
 select {_SESSION_COLUMNS} from public.sessions
  where {_SESSION_FILTER}
-   and ($2::timestamptz is null or (updated_at, id) < ($2::timestamptz, $3::uuid))
- order by updated_at desc, id desc
+   and ($2::timestamptz is null or updated_at < $2::timestamptz
+        or (updated_at = $2::timestamptz and id > $3::uuid))
+ order by updated_at desc, id
  limit $4
 """
 _CURRENT_DRAFTS = f"""

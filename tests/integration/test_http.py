@@ -8,7 +8,7 @@ import httpx
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.backends.postgres import PostgresBackend
+from graph.backends.base import Backend
 from tests.conftest import settings_for_tests
 from tests.support import GraphClient, User, token_for
 
@@ -90,7 +90,7 @@ async def test_bad_tokens_get_401_before_any_graphql_work(client: GraphClient, a
     assert response.status_code == 401
 
 
-async def test_introspection_can_be_turned_off(backend: PostgresBackend, alice: User) -> None:
+async def test_introspection_can_be_turned_off(backend: Backend, alice: User) -> None:
     app: Starlette = create_app(settings_for_tests(graph_introspection=False), backend=backend)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:

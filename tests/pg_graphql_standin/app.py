@@ -46,7 +46,9 @@ def _postgrest_error(code: str, message: str, status: int = 401) -> Response:
     )
 
 
-def create_standin(database_url: str, *, anon_key: str, jwt_secret: str) -> tuple[Starlette, StandinState]:
+def create_standin(
+    database_url: str, *, anon_key: str, jwt_secret: str
+) -> tuple[Starlette, StandinState]:
     state = StandinState()
     pool_holder: dict[str, asyncpg.Pool] = {}
 
@@ -63,7 +65,9 @@ def create_standin(database_url: str, *, anon_key: str, jwt_secret: str) -> tupl
             if scheme.lower() != "bearer":
                 return _postgrest_error("PGRST301", "Expected Bearer token")
             try:
-                claims = jwt.decode(token, jwt_secret, algorithms=["HS256"], options={"verify_aud": False})
+                claims = jwt.decode(
+                    token, jwt_secret, algorithms=["HS256"], options={"verify_aud": False}
+                )
             except jwt.ExpiredSignatureError:
                 return _postgrest_error("PGRST303", "JWT expired")
             except jwt.PyJWTError:

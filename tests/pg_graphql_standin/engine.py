@@ -30,7 +30,10 @@ class Request:
     fragments: dict[str, ast.FragmentDefinitionNode]
 
     def args(self, node: ast.FieldNode) -> dict[str, Any]:
-        return {a.name.value: inp.value_of(a.value, self.variables, self.defaults) for a in node.arguments or ()}
+        return {
+            a.name.value: inp.value_of(a.value, self.variables, self.defaults)
+            for a in node.arguments or ()
+        }
 
 
 def _alias(node: ast.FieldNode) -> str:
@@ -61,7 +64,9 @@ def _skipped(node: ast.SelectionNode, request: Request) -> bool:
     return False
 
 
-def normalize(selection_set: ast.SelectionSetNode | None, type_name: str, request: Request) -> list[ast.FieldNode]:
+def normalize(
+    selection_set: ast.SelectionSetNode | None, type_name: str, request: Request
+) -> list[ast.FieldNode]:
     """Fields of a selection set with fragments expanded and @skip/@include applied."""
     fields: list[ast.FieldNode] = []
     for selection in selection_set.selections if selection_set else ():
@@ -72,7 +77,9 @@ def normalize(selection_set: ast.SelectionSetNode | None, type_name: str, reques
         elif isinstance(selection, ast.FragmentSpreadNode):
             fragment = request.fragments.get(selection.name.value)
             if fragment is None or fragment.type_condition.name.value != type_name:
-                raise GraphQLFailure(f"no fragment named {selection.name.value} on type {type_name}")
+                raise GraphQLFailure(
+                    f"no fragment named {selection.name.value} on type {type_name}"
+                )
             fields.extend(normalize(fragment.selection_set, type_name, request))
         elif isinstance(selection, ast.InlineFragmentNode):
             condition = selection.type_condition
@@ -82,7 +89,9 @@ def normalize(selection_set: ast.SelectionSetNode | None, type_name: str, reques
     for node in fields:
         other = by_alias.setdefault(_alias(node), node)
         if other.name.value != node.name.value:
-            raise GraphQLFailure(f"Fields `{other.name.value}` and `{node.name.value}` are different")
+            raise GraphQLFailure(
+                f"Fields `{other.name.value}` and `{node.name.value}` are different"
+            )
     return fields
 
 
@@ -128,7 +137,9 @@ class Planner:
                 fields.append((alias, "column", column))
             elif name in table.to_one:
                 fk = table.to_one[name]
-                fields.append((alias, "to_one", (fk, self.node(self.schema.tables[fk.foreign_table], child))))
+                fields.append(
+                    (alias, "to_one", (fk, self.node(self.schema.tables[fk.foreign_table], child)))
+                )
             elif name in table.to_many:
                 fk = table.to_many[name]
                 plan = self.connection(self.schema.tables[fk.local_table], child)
@@ -161,7 +172,9 @@ class Planner:
         if offset is not None and (last is not None or before is not None):
             raise GraphQLFailure('"offset" may only be used with "first" and "after"')
         filter_value = inp.check(inp.entity_filter(table), args.get("filter", ABSENT))
-        order_value = inp.check(inp.ListOf(inp.NonNull(inp.entity_order_by(table))), args.get("orderBy", ABSENT))
+        order_value = inp.check(
+            inp.ListOf(inp.NonNull(inp.entity_order_by(table))), args.get("orderBy", ABSENT)
+        )
         order = sql.order_items(table, None if order_value is ABSENT else order_value)
         cursor = before or after
         decoded = sql.decode_cursor(cursor, order) if cursor is not None else None
@@ -205,7 +218,13 @@ class Planner:
         out = []
         for child in normalize(node.selection_set, "PageInfo", self.request):
             name = child.name.value
-            if name not in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"):
+            if name not in (
+                "hasNextPage",
+                "hasPreviousPage",
+                "startCursor",
+                "endCursor",
+                "__typename",
+            ):
                 raise GraphQLFailure("unknown field in pageInfo")
             out.append((_alias(child), name))
         return out
@@ -254,7 +273,9 @@ class Executor:
                 out[alias] = await self.connection(payload, parent=row)
         return out
 
-    async def _to_one(self, fk: ForeignKey, plan: NodePlan, row: dict[str, Any]) -> dict[str, Any] | None:
+    async def _to_one(
+        self, fk: ForeignKey, plan: NodePlan, row: dict[str, Any]
+    ) -> dict[str, Any] | None:
         values = [row[c] for c in fk.local_columns]
         if any(v is None for v in values):
             return None
@@ -264,24 +285,37 @@ class Executor:
             f"t.{sql.quote(fc)} = {params.bind(v, target.column_named(fc).type.sql)}"
             for fc, v in zip(fk.foreign_columns, values, strict=True)
         )
-        rows = await self.fetch(f"select {sql.row_expr(target)} as row from public.{sql.quote(target.name)} t where {where}", params)
+        rows = await self.fetch(
+            f"select {sql.row_expr(target)} as row from public.{sql.quote(target.name)} t where {where}",
+            params,
+        )
         if not rows:
             return None
         return await self.render_node(plan, json.loads(rows[0]["row"]))
 
-    async def connection(self, plan: ConnectionPlan, parent: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: C901, PLR0912
+    async def connection(
+        self, plan: ConnectionPlan, parent: dict[str, Any] | None = None
+    ) -> dict[str, Any]:  # noqa: C901, PLR0912
         table = plan.table
         source = f"public.{sql.quote(table.name)} t"
         params = sql.Params()
         where = [sql.filter_sql(table, plan.filter, params)]
         if plan.join is not None and parent is not None:
-            for local, foreign in zip(plan.join.local_columns, plan.join.foreign_columns, strict=True):
-                where.append(f"t.{sql.quote(local)} = {params.bind(parent[foreign], table.column_named(local).type.sql)}")
+            for local, foreign in zip(
+                plan.join.local_columns, plan.join.foreign_columns, strict=True
+            ):
+                where.append(
+                    f"t.{sql.quote(local)} = {params.bind(parent[foreign], table.column_named(local).type.sql)}"
+                )
         base_where = " and ".join(where)
         base_params = list(params.values)
         reverse = plan.last is not None or plan.before is not None
         limit = min(
-            plan.first if plan.first is not None else plan.last if plan.last is not None else table.max_rows,
+            plan.first
+            if plan.first is not None
+            else plan.last
+            if plan.last is not None
+            else table.max_rows,
             table.max_rows,
         )
         page_where = base_where
@@ -306,11 +340,14 @@ class Executor:
                 out[alias] = payload
             elif kind == "totalCount":
                 count_rows = await self.fetch(
-                    f"select count(*) as n from {source} where {base_where}", sql.Params(list(base_params))
+                    f"select count(*) as n from {source} where {base_where}",
+                    sql.Params(list(base_params)),
                 )
                 out[alias] = count_rows[0]["n"]
             elif kind == "pageInfo":
-                before_first = await self._has_rows_before(plan, base_where, base_params, records, reverse)
+                before_first = await self._has_rows_before(
+                    plan, base_where, base_params, records, reverse
+                )
                 info: dict[str, Any] = {}
                 for info_alias, name in payload:
                     if name == "hasNextPage":
@@ -339,8 +376,14 @@ class Executor:
                 out[alias] = edges
         return out
 
-    async def _has_rows_before(self, plan: ConnectionPlan, base_where: str, params: list[Any],
-                               records: list[tuple[dict[str, Any], str]], reverse: bool) -> bool:
+    async def _has_rows_before(
+        self,
+        plan: ConnectionPlan,
+        base_where: str,
+        params: list[Any],
+        records: list[tuple[dict[str, Any], str]],
+        reverse: bool,
+    ) -> bool:
         """pg_graphql's test: is the first row of the whole (filtered) order not on this page?"""
         order = ", ".join(item.sql(reverse=reverse) for item in plan.order)
         first_rows = await self.fetch(
@@ -360,8 +403,9 @@ def _sqlerrm(exc: asyncpg.PostgresError) -> str:
 # The entry point
 
 
-async def resolve(schema: Schema, conn: asyncpg.Connection, query: Any, variables: Any,
-                  operation_name: Any) -> dict[str, Any]:
+async def resolve(
+    schema: Schema, conn: asyncpg.Connection, query: Any, variables: Any, operation_name: Any
+) -> dict[str, Any]:
     if variables is None:
         variables = {}
     if not isinstance(variables, dict):
@@ -385,8 +429,11 @@ async def resolve(schema: Schema, conn: asyncpg.Connection, query: Any, variable
         if _has_cycle(fragment, fragments, set(), 1):
             return {"errors": [{"message": "Found a cycle between fragments"}]}
     chosen = next(
-        (op for op, name in zip(operations, names, strict=True)
-         if name == operation_name or (len(operations) == 1 and operation_name is None)),
+        (
+            op
+            for op, name in zip(operations, names, strict=True)
+            if name == operation_name or (len(operations) == 1 and operation_name is None)
+        ),
         None,
     )
     if chosen is None:
@@ -395,7 +442,11 @@ async def resolve(schema: Schema, conn: asyncpg.Connection, query: Any, variable
         return {"errors": [{"message": "Subscriptions are not supported"}]}
     request = Request(
         variables=variables,
-        defaults={v.variable.name.value: v.default_value for v in chosen.variable_definitions or () if v.default_value},
+        defaults={
+            v.variable.name.value: v.default_value
+            for v in chosen.variable_definitions or ()
+            if v.default_value
+        },
         fragments=fragments,
     )
     executor = Executor(schema, conn)
@@ -404,8 +455,12 @@ async def resolve(schema: Schema, conn: asyncpg.Connection, query: Any, variable
     return await _query(schema, executor, request, chosen.selection_set)
 
 
-def _has_cycle(fragment: ast.FragmentDefinitionNode, fragments: dict[str, ast.FragmentDefinitionNode],
-               visited: set[str], depth: int) -> bool:
+def _has_cycle(
+    fragment: ast.FragmentDefinitionNode,
+    fragments: dict[str, ast.FragmentDefinitionNode],
+    visited: set[str],
+    depth: int,
+) -> bool:
     if depth > MAX_FRAGMENT_DEPTH or fragment.name.value in visited:
         return True
     visited = visited | {fragment.name.value}
@@ -425,8 +480,9 @@ def _has_cycle(fragment: ast.FragmentDefinitionNode, fragments: dict[str, ast.Fr
     )
 
 
-async def _query(schema: Schema, executor: Executor, request: Request,
-                 selection_set: ast.SelectionSetNode) -> dict[str, Any]:
+async def _query(
+    schema: Schema, executor: Executor, request: Request, selection_set: ast.SelectionSetNode
+) -> dict[str, Any]:
     try:
         fields = normalize(selection_set, "Query", request)
     except GraphQLFailure as exc:
@@ -446,7 +502,9 @@ async def _query(schema: Schema, executor: Executor, request: Request,
                 if name == "__typename":
                     data[alias] = "Query"
                 elif name in collections:
-                    data[alias] = await executor.connection(planner.connection(collections[name], node))
+                    data[alias] = await executor.connection(
+                        planner.connection(collections[name], node)
+                    )
                 elif name in by_pk:
                     data[alias] = await _by_pk(planner, executor, by_pk[name], node)
                 elif name in functions:
@@ -481,12 +539,15 @@ async def _by_pk(planner: Planner, executor: Executor, table: Table, node: ast.F
         for c in pk_columns
     )
     rows = await executor.fetch(
-        f"select {sql.row_expr(table)} as row from public.{sql.quote(table.name)} t where {where}", params
+        f"select {sql.row_expr(table)} as row from public.{sql.quote(table.name)} t where {where}",
+        params,
     )
     return await executor.render_node(plan, json.loads(rows[0]["row"])) if rows else None
 
 
-async def _call(planner: Planner, executor: Executor, function: Function, node: ast.FieldNode) -> Any:
+async def _call(
+    planner: Planner, executor: Executor, function: Function, node: ast.FieldNode
+) -> Any:
     args = planner.request.args(node)
     _restrict(args, [a.field for a in function.arguments])
     params = sql.Params()
@@ -498,32 +559,44 @@ async def _call(planner: Planner, executor: Executor, function: Function, node: 
         value = inp.check(spec, args.get(argument.field, ABSENT))
         if value is ABSENT:
             continue
-        placeholder = "null::" + argument.type.sql if value is None else params.bind(value, argument.type.sql)
+        placeholder = (
+            "null::" + argument.type.sql if value is None else params.bind(value, argument.type.sql)
+        )
         bound.append(f"{sql.quote(argument.name)} => {placeholder}")
     call = f"public.{sql.quote(function.name)}({', '.join(bound)})"
     if function.returns_table is not None:
         table = planner.schema.tables[function.returns_table]
         plan = planner.node(table, node)
         rows = await executor.fetch(
-            f"select case when t is null then null else {sql.row_expr(table)} end as row from {call} t", params
+            f"select case when t is null then null else {sql.row_expr(table)} end as row from {call} t",
+            params,
         )
         row = rows[0]["row"] if rows else None
         return None if row is None else await executor.render_node(plan, json.loads(row))
     if node.selection_set is not None and node.selection_set.selections:
-        raise GraphQLFailure(f"Unknown field '{node.selection_set.selections[0].name.value}' on type '{function.returns.scalar}'")  # type: ignore[union-attr,attr-defined]
+        raise GraphQLFailure(
+            f"Unknown field '{node.selection_set.selections[0].name.value}' on type '{function.returns.scalar}'"
+        )  # type: ignore[union-attr,attr-defined]
     assert function.returns is not None
     column = Column("value", "value", function.returns, False, False, False, False)
-    rows = await executor.fetch(f"select {sql.json_expr(column, 'r')} as v from (select {call} as value) r", params)
+    rows = await executor.fetch(
+        f"select {sql.json_expr(column, 'r')} as v from (select {call} as value) r", params
+    )
     value = rows[0]["v"]
     return json.loads(value) if value is not None else None
 
 
-async def _mutation(schema: Schema, executor: Executor, request: Request,
-                    selection_set: ast.SelectionSetNode) -> dict[str, Any]:
+async def _mutation(
+    schema: Schema, executor: Executor, request: Request, selection_set: ast.SelectionSetNode
+) -> dict[str, Any]:
     functions = {f.field: f for f in schema.functions.values() if f.volatile}
-    inserts = {f"insertInto{t.type_name}Collection": t for t in schema.tables.values() if t.can_insert}
+    inserts = {
+        f"insertInto{t.type_name}Collection": t for t in schema.tables.values() if t.can_insert
+    }
     updates = {f"update{t.type_name}Collection": t for t in schema.tables.values() if t.can_update}
-    deletes = {f"deleteFrom{t.type_name}Collection": t for t in schema.tables.values() if t.can_delete}
+    deletes = {
+        f"deleteFrom{t.type_name}Collection": t for t in schema.tables.values() if t.can_delete
+    }
     if not (functions or inserts or updates or deletes):
         return {"data": None, "errors": [{"message": "Unknown type Mutation"}]}
     try:
@@ -543,9 +616,13 @@ async def _mutation(schema: Schema, executor: Executor, request: Request,
                 elif name in inserts:
                     data[alias] = await _insert(planner, executor, inserts[name], node)
                 elif name in updates:
-                    data[alias] = await _update_or_delete(planner, executor, updates[name], node, "update")
+                    data[alias] = await _update_or_delete(
+                        planner, executor, updates[name], node, "update"
+                    )
                 elif name in deletes:
-                    data[alias] = await _update_or_delete(planner, executor, deletes[name], node, "delete")
+                    data[alias] = await _update_or_delete(
+                        planner, executor, deletes[name], node, "delete"
+                    )
                 elif name in functions:
                     data[alias] = await _call(planner, executor, functions[name], node)
                 else:
@@ -556,7 +633,9 @@ async def _mutation(schema: Schema, executor: Executor, request: Request,
     return {"data": data}
 
 
-def _response_plan(planner: Planner, table: Table, node: ast.FieldNode, kind: str) -> list[tuple[str, str, Any]]:
+def _response_plan(
+    planner: Planner, table: Table, node: ast.FieldNode, kind: str
+) -> list[tuple[str, str, Any]]:
     response_type = f"{table.type_name}{kind.capitalize()}Response"
     fields: list[tuple[str, str, Any]] = []
     for child in normalize(node.selection_set, response_type, planner.request):
@@ -572,7 +651,9 @@ def _response_plan(planner: Planner, table: Table, node: ast.FieldNode, kind: st
     return fields
 
 
-async def _render_response(executor: Executor, fields: list[tuple[str, str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+async def _render_response(
+    executor: Executor, fields: list[tuple[str, str, Any]], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for alias, kind, payload in fields:
         if kind == "count":
@@ -584,7 +665,9 @@ async def _render_response(executor: Executor, fields: list[tuple[str, str, Any]
     return out
 
 
-async def _insert(planner: Planner, executor: Executor, table: Table, node: ast.FieldNode) -> dict[str, Any]:
+async def _insert(
+    planner: Planner, executor: Executor, table: Table, node: ast.FieldNode
+) -> dict[str, Any]:
     args = planner.request.args(node)
     _restrict(args, ["objects"])
     spec = inp.NonNull(inp.ListOf(inp.NonNull(inp.insert_input(table))))
@@ -615,7 +698,9 @@ async def _insert(planner: Planner, executor: Executor, table: Table, node: ast.
     return await _render_response(executor, fields, rows)
 
 
-async def _update_or_delete(planner: Planner, executor: Executor, table: Table, node: ast.FieldNode, kind: str) -> dict[str, Any]:
+async def _update_or_delete(
+    planner: Planner, executor: Executor, table: Table, node: ast.FieldNode, kind: str
+) -> dict[str, Any]:
     args = planner.request.args(node)
     allowed = ["set", "filter", "atMost"] if kind == "update" else ["filter", "atMost"]
     _restrict(args, allowed)

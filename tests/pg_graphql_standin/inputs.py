@@ -34,7 +34,9 @@ def rust_list(names: list[str]) -> str:
     return "[" + ", ".join(json.dumps(n) for n in names) + "]"
 
 
-def value_of(node: ast.ValueNode, variables: dict[str, Any], defaults: dict[str, ast.ValueNode]) -> Any:
+def value_of(
+    node: ast.ValueNode, variables: dict[str, Any], defaults: dict[str, ast.ValueNode]
+) -> Any:
     if isinstance(node, ast.VariableNode):
         name = node.name.value
         if name in variables:
@@ -190,7 +192,9 @@ def check(spec: Any, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one c
         fields = spec.fields()
         extra = [k for k in value if k not in fields]
         if extra:
-            raise GraphQLFailure(f"Input for type {spec.name} contains extra keys {rust_list(extra)}")
+            raise GraphQLFailure(
+                f"Input for type {spec.name} contains extra keys {rust_list(extra)}"
+            )
         out: dict[str, Any] = {}
         for name, field_spec in fields.items():
             if name in value:

@@ -86,14 +86,27 @@ class ScalarType:
         match = re.match(r"^(character varying|character)\((\d+)\)$", base)
         if match:
             base, max_length = match.group(1), int(match.group(2))
-        return cls(sql=sql, scalar=SCALARS.get(base, "Opaque"), is_list=is_list, max_length=max_length)
+        return cls(
+            sql=sql, scalar=SCALARS.get(base, "Opaque"), is_list=is_list, max_length=max_length
+        )
 
     @property
     def filterable(self) -> bool:
         return self.scalar not in ("JSON",) and (
             not self.is_list
-            or self.scalar in ("Int", "Float", "String", "Boolean", "UUID", "BigInt", "BigFloat",
-                               "Time", "Date", "Datetime")
+            or self.scalar
+            in (
+                "Int",
+                "Float",
+                "String",
+                "Boolean",
+                "UUID",
+                "BigInt",
+                "BigFloat",
+                "Time",
+                "Date",
+                "Datetime",
+            )
         )
 
     @property
@@ -238,7 +251,8 @@ async def reflect(conn: asyncpg.Connection) -> Schema:
         if not row["pkey"] or not _NAME.match(row["relname"]):
             continue
         visible = [
-            c for c in columns_raw
+            c
+            for c in columns_raw
             if c["can_select"] and c["typtype"] != "c" and _NAME.match(c["attname"])
         ]
         if not visible:
@@ -318,7 +332,9 @@ async def reflect(conn: asyncpg.Connection) -> Schema:
             or row["proretset"]
         ):
             continue
-        returns_table = names_by_oid.get(row["return_relid"]) if row["return_typtype"] == "c" else None
+        returns_table = (
+            names_by_oid.get(row["return_relid"]) if row["return_typtype"] == "c" else None
+        )
         if row["return_typtype"] == "c" and returns_table is None:
             continue
         first_default = row["pronargs"] - row["pronargdefaults"]
@@ -334,7 +350,9 @@ async def reflect(conn: asyncpg.Connection) -> Schema:
                     type=ScalarType.of(arg_type),
                     has_default=index >= first_default,
                 )
-                for index, (arg, arg_type) in enumerate(zip(arg_names, row["arg_types"], strict=True))
+                for index, (arg, arg_type) in enumerate(
+                    zip(arg_names, row["arg_types"], strict=True)
+                )
             ],
             volatile=row["provolatile"] == "v",
             returns_table=returns_table,

@@ -79,8 +79,19 @@ def _as_text(value: Any) -> Any:
     return str(value)
 
 
-_OPERATORS = {"eq": "=", "neq": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
-              "like": "like", "ilike": "ilike", "regex": "~", "iregex": "~*", "startsWith": "^@"}
+_OPERATORS = {
+    "eq": "=",
+    "neq": "<>",
+    "lt": "<",
+    "lte": "<=",
+    "gt": ">",
+    "gte": ">=",
+    "like": "like",
+    "ilike": "ilike",
+    "regex": "~",
+    "iregex": "~*",
+    "startsWith": "^@",
+}
 _LIST_OPERATORS = {"contains": "@>", "containedBy": "<@", "overlaps": "&&", "eq": "="}
 
 
@@ -194,10 +205,8 @@ def order_items(table: Table, order_by: Any) -> list[OrderItem]:
             if column is None:
                 raise GraphQLFailure("Order re-validation error 6")
             items.append(OrderItem(column, direction))
-    seen = {item.column.name for item in items}
-    for pk in table.primary_key:
-        if pk not in seen:
-            items.append(OrderItem(table.column_named(pk), "AscNullsLast"))
+    # pg_graphql always appends the primary key, ascending, even when it is already ordered on.
+    items.extend(OrderItem(table.column_named(pk), "AscNullsLast") for pk in table.primary_key)
     return items
 
 
@@ -229,8 +238,9 @@ def decode_cursor(cursor: str, items: list[OrderItem]) -> list[Any]:
     return values
 
 
-def after_sql(items: list[OrderItem], values: list[Any], params: Params, reverse: bool,
-              alias: str = "t") -> str:
+def after_sql(
+    items: list[OrderItem], values: list[Any], params: Params, reverse: bool, alias: str = "t"
+) -> str:
     """Rows strictly after (or, reversed, before) the cursor's position in this order."""
     ors = []
     for index, item in enumerate(items):
