@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -119,7 +118,3 @@ def create_standin(
         lifespan=lifespan,
     )
     return app, state
-
-
-def now() -> float:
-    return time.monotonic()

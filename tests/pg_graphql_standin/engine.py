@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,7 +150,7 @@ class Planner:
                 raise GraphQLFailure(f"Unknown field '{name}' on type '{table.type_name}'")
         return NodePlan(table, fields)
 
-    def connection(self, table: Table, node: ast.FieldNode) -> ConnectionPlan:  # noqa: C901, PLR0912
+    def connection(self, table: Table, node: ast.FieldNode) -> ConnectionPlan:
         args = self.request.args(node)
         _restrict(args, ["first", "last", "before", "after", "offset", "filter", "orderBy"])
         first = self._unsigned(args, "first")
@@ -286,7 +285,8 @@ class Executor:
             for fc, v in zip(fk.foreign_columns, values, strict=True)
         )
         rows = await self.fetch(
-            f"select {sql.row_expr(target)} as row from public.{sql.quote(target.name)} t where {where}",
+            f"select {sql.row_expr(target)} as row "
+            f"from public.{sql.quote(target.name)} t where {where}",
             params,
         )
         if not rows:
@@ -295,7 +295,7 @@ class Executor:
 
     async def connection(
         self, plan: ConnectionPlan, parent: dict[str, Any] | None = None
-    ) -> dict[str, Any]:  # noqa: C901, PLR0912
+    ) -> dict[str, Any]:
         table = plan.table
         source = f"public.{sql.quote(table.name)} t"
         params = sql.Params()
@@ -304,9 +304,8 @@ class Executor:
             for local, foreign in zip(
                 plan.join.local_columns, plan.join.foreign_columns, strict=True
             ):
-                where.append(
-                    f"t.{sql.quote(local)} = {params.bind(parent[foreign], table.column_named(local).type.sql)}"
-                )
+                bound = params.bind(parent[foreign], table.column_named(local).type.sql)
+                where.append(f"t.{sql.quote(local)} = {bound}")
         base_where = " and ".join(where)
         base_params = list(params.values)
         reverse = plan.last is not None or plan.before is not None
@@ -325,7 +324,8 @@ class Executor:
         order = ", ".join(item.sql(reverse=reverse) for item in plan.order)
         query = (
             f"select {sql.row_expr(table)} as row, {sql.cursor_expr(plan.order)} as cursor "
-            f"from {source} where {page_where} order by {order} limit {limit + 1} offset {plan.offset}"
+            f"from {source} where {page_where} order by {order} "
+            f"limit {limit + 1} offset {plan.offset}"
         )
         rows = await self.fetch(query, params)
         more = len(rows) > limit
@@ -387,7 +387,8 @@ class Executor:
         """pg_graphql's test: is the first row of the whole (filtered) order not on this page?"""
         order = ", ".join(item.sql(reverse=reverse) for item in plan.order)
         first_rows = await self.fetch(
-            f"select {sql.cursor_expr(plan.order)} as cursor from public.{sql.quote(plan.table.name)} t "
+            f"select {sql.cursor_expr(plan.order)} as cursor "
+            f"from public.{sql.quote(plan.table.name)} t "
             f"where {base_where} order by {order} limit 1",
             sql.Params(list(params)),
         )
@@ -535,7 +536,8 @@ async def _by_pk(planner: Planner, executor: Executor, table: Table, node: ast.F
     plan = planner.node(table, node, quote_style="double")
     params = sql.Params()
     where = " and ".join(
-        f"t.{sql.quote(c.name)} = {params.bind(inp.check(inp.Scalar(c.type.scalar), args[c.field]), c.type.sql)}"
+        f"t.{sql.quote(c.name)} = "
+        + params.bind(inp.check(inp.Scalar(c.type.scalar), args[c.field]), c.type.sql)
         for c in pk_columns
     )
     rows = await executor.fetch(
@@ -568,16 +570,18 @@ async def _call(
         table = planner.schema.tables[function.returns_table]
         plan = planner.node(table, node)
         rows = await executor.fetch(
-            f"select case when t is null then null else {sql.row_expr(table)} end as row from {call} t",
+            f"select case when t is null then null else {sql.row_expr(table)} end as row "
+            f"from {call} t",
             params,
         )
         row = rows[0]["row"] if rows else None
         return None if row is None else await executor.render_node(plan, json.loads(row))
+    if function.returns is None:
+        raise GraphQLFailure("unsupported return type")
     if node.selection_set is not None and node.selection_set.selections:
-        raise GraphQLFailure(
-            f"Unknown field '{node.selection_set.selections[0].name.value}' on type '{function.returns.scalar}'"
-        )  # type: ignore[union-attr,attr-defined]
-    assert function.returns is not None
+        first = node.selection_set.selections[0]
+        name = first.name.value if isinstance(first, ast.FieldNode) else "..."
+        raise GraphQLFailure(f"Unknown field '{name}' on type '{function.returns.scalar}'")
     column = Column("value", "value", function.returns, False, False, False, False)
     rows = await executor.fetch(
         f"select {sql.json_expr(column, 'r')} as v from (select {call} as value) r", params
@@ -709,24 +713,27 @@ async def _update_or_delete(
     params = sql.Params()
     if kind == "update":
         set_value = inp.check(inp.NonNull(inp.update_input(table)), args.get("set", ABSENT))
-        assignments = [
-            f"{sql.quote(c.name)} = {'null' if set_value[c.field] is None else params.bind(set_value[c.field], c.type.sql)}"
-            for c in table.columns
-            if c.can_update and c.field in set_value and set_value[c.field] is not ABSENT
-        ]
+        assignments = []
+        for c in table.columns:
+            value = set_value.get(c.field, ABSENT) if c.can_update else ABSENT
+            if value is not ABSENT:
+                bound = "null" if value is None else params.bind(value, c.type.sql)
+                assignments.append(f"{sql.quote(c.name)} = {bound}")
         if not assignments:
             raise GraphQLFailure("At least one mapping must be provided to set argument")
     fields = _response_plan(planner, table, node, kind)
     where = sql.filter_sql(table, filter_value, params)
     if kind == "update":
-        query = f"update public.{sql.quote(table.name)} as t set {', '.join(assignments)} where {where} returning {sql.row_expr(table)} as row"
+        query = (
+            f"update public.{sql.quote(table.name)} as t set {', '.join(assignments)} "
+            f"where {where} returning {sql.row_expr(table)} as row"
+        )
     else:
-        query = f"delete from public.{sql.quote(table.name)} as t where {where} returning {sql.row_expr(table)} as row"
+        query = (
+            f"delete from public.{sql.quote(table.name)} as t "
+            f"where {where} returning {sql.row_expr(table)} as row"
+        )
     rows = [json.loads(r["row"]) for r in await executor.fetch(query, params)]
     if len(rows) > at_most:
         raise DatabaseFailure(f"{kind} impacts too many records")
     return await _render_response(executor, fields, rows)
-
-
-def cursor_of(values: list[Any]) -> str:
-    return base64.b64encode(json.dumps(values).encode()).decode()

@@ -116,7 +116,7 @@ def scalar_filter(t: ScalarType) -> InputObject:
         names = ("eq",)
     else:
         names = _COMPARABLE
-    ops = {op: base for op in names}
+    ops = dict.fromkeys(names, base)
     if t.scalar not in ("Boolean", "Opaque"):
         ops["in"] = ListOf(NonNull(base))
     ops["is"] = FILTER_IS
@@ -169,7 +169,7 @@ def _invalid(name: str) -> GraphQLFailure:
     return GraphQLFailure(f"Invalid input for {name} type")
 
 
-def check(spec: Any, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one case per type
+def check(spec: Any, value: Any) -> Any:
     """pg_graphql's validate_arg_from_type: the value, coerced, or its error."""
     if isinstance(spec, NonNull):
         out = check(spec.inner, value)

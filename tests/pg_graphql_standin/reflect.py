@@ -212,12 +212,14 @@ select a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) as 
  order by a.attrelid, a.attnum
 """
 _FOREIGN_KEYS = """
-select k.conname, k.conrelid, k.confrelid, k.conkey, k.confkey, obj_description(k.oid, 'pg_constraint') as comment
+select k.conname, k.conrelid, k.confrelid, k.conkey, k.confkey,
+       obj_description(k.oid, 'pg_constraint') as comment
   from pg_constraint k
  where k.contype = 'f' and k.conrelid = any($1::oid[]) and k.confrelid = any($1::oid[])
 """
 _FUNCTIONS = """
-select p.proname, p.provolatile::text as provolatile, p.proretset, p.prokind::text as prokind, p.proargnames, p.proargmodes,
+select p.proname, p.provolatile::text as provolatile, p.proretset, p.prokind::text as prokind,
+       p.proargnames, p.proargmodes,
        p.pronargs, p.pronargdefaults, p.provariadic <> 0 as variadic,
        array(select format_type(t, null) from unnest(p.proargtypes) t) as arg_types,
        format_type(p.prorettype, null) as return_type, rt.typtype::text as return_typtype,

@@ -95,7 +95,7 @@ _OPERATORS = {
 _LIST_OPERATORS = {"contains": "@>", "containedBy": "<@", "overlaps": "&&", "eq": "="}
 
 
-def filter_sql(table: Table, value: Any, params: Params, alias: str = "t") -> str:  # noqa: C901
+def filter_sql(table: Table, value: Any, params: Params, alias: str = "t") -> str:
     """A validated <Table>Filter as SQL; absent operands are skipped, nulls kept."""
     if value is ABSENT or value is None:
         return "true"
