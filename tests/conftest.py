@@ -117,7 +117,13 @@ async def standin(database: Database) -> AsyncIterator[Standin]:
     sock.close()
 
 
-@pytest.fixture(scope="session", params=["postgres", "pg_graphql"])
+# With a real Supabase project configured, the behavioural suite runs against it as well.
+LIVE_VARIABLES = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET")
+LIVE = all(os.environ.get(name) for name in LIVE_VARIABLES)
+BACKENDS = ["postgres", "pg_graphql", *(["supabase"] if LIVE else [])]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
 async def backend(
     request: pytest.FixtureRequest, database: Database, standin: Standin
 ) -> AsyncIterator[Backend]:
@@ -125,8 +131,12 @@ async def backend(
     opened: PostgresBackend | PgGraphqlBackend
     if request.param == "postgres":
         opened = await PostgresBackend.connect(database.app_dsn, pool_size=10)
-    else:
+    elif request.param == "pg_graphql":
         opened = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
+    else:
+        opened = await PgGraphqlBackend.connect(
+            os.environ["SUPABASE_URL"], os.environ["SUPABASE_ANON_KEY"]
+        )
     yield opened
     await opened.close()
 

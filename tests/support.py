@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,7 +14,11 @@ import jwt
 
 from graph.auth import mint_token
 
-TEST_JWT_SECRET = "test-secret-for-session-graph-tests-only-0123456789"
+# Tests mint their own tokens. Against a real project (see conftest.LIVE) they must be
+# signed with that project's JWT secret, so it takes precedence when set.
+TEST_JWT_SECRET = (
+    os.environ.get("SUPABASE_JWT_SECRET") or "test-secret-for-session-graph-tests-only-0123456789"
+)
 
 
 def token_for(user_id: uuid.UUID, **overrides: Any) -> str:

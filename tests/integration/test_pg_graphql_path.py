@@ -1,0 +1,159 @@
+"""What only the pg_graphql path has: upstream request counts, no database connection,
+no key that bypasses RLS, and failures of the upstream mapped to our error codes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from graph.app import create_app
+from graph.backends.pg_graphql import PgGraphqlBackend
+from graph.config import Settings
+from tests.conftest import TEST_ANON_KEY, Standin, settings_for_tests
+from tests.support import GET_SESSION, GraphClient, User, create_session, new_user
+
+NESTED = """query($first: Int) { sessions(first: $first) { totalCount edges { node {
+  id currentDraft { version } unresolvedHoles
+  revisions(first: 5) { totalCount edges { node { number } } }
+  drafts { edges { node { version } } }
+  resolutions(applied: false) { totalCount }
+} } } }"""
+
+
+async def _client_for(backend: Any, settings: Settings | None = None) -> AsyncIterator[GraphClient]:
+    app = create_app(settings or settings_for_tests(), backend=backend)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+    ) as http:
+        yield GraphClient(http)
+
+
+@pytest.fixture
+async def via_standin(standin: Standin) -> AsyncIterator[GraphClient]:
+    backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
+    async for client in _client_for(backend):
+        yield client
+    await backend.close()
+
+
+async def test_upstream_requests_are_bounded_by_the_query_shape(
+    via_standin: GraphClient, standin: Standin
+) -> None:
+    counts = {}
+    for sessions in (2, 12):
+        user = new_user()
+        for _ in range(sessions):
+            await create_session(via_standin, user)
+        before = standin.state.requests
+        reply = await via_standin.execute(NESTED, {"first": 50}, user=user)
+        assert len(reply.ok()["sessions"]["edges"]) == sessions
+        counts[sessions] = standin.state.requests - before
+    # One request for the list, one per nested field: currentDraft and unresolvedHoles
+    # share a loader; revisions, drafts, resolutions one each.
+    assert counts == {2: 5, 12: 5}
+
+
+async def test_the_gateway_opens_no_database_connection(
+    standin: Standin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pg_graphql gateway tried to open a database connection")
+
+    monkeypatch.setattr(asyncpg, "connect", refuse)
+    monkeypatch.setattr(asyncpg, "create_pool", refuse)
+    settings = Settings(
+        supabase_url=standin.url,
+        supabase_anon_key=TEST_ANON_KEY,  # type: ignore[arg-type]
+        supabase_jwt_secret=settings_for_tests().supabase_jwt_secret,
+    )
+    assert settings.backend == "pg_graphql"
+    app: Starlette = create_app(settings)
+    user = new_user()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            client = GraphClient(http)
+            session = await create_session(client, user)
+            read = await client.execute(GET_SESSION, {"id": session["id"]}, user=user)
+            assert read.ok()["session"]["id"] == session["id"]
+
+
+def test_no_setting_holds_a_key_that_bypasses_rls() -> None:
+    names = set(Settings.model_fields)
+    assert not {n for n in names if "service" in n or "secret_key" in n}
+    assert "supabase_anon_key" in names
+
+
+async def test_a_refused_connection_is_upstream_unavailable(alice: User) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    backend = await PgGraphqlBackend.connect(
+        f"http://127.0.0.1:{closed_port}", TEST_ANON_KEY, timeout_s=1
+    )
+    try:
+        async for client in _client_for(backend):
+            reply = await client.execute("{ sessions { totalCount } }", user=alice)
+            assert reply.codes == ["UPSTREAM_UNAVAILABLE"]
+            assert reply.errors[0]["extensions"]["retryable"] is True
+            assert str(closed_port) not in json.dumps(reply.body)
+    finally:
+        await backend.close()
+
+
+async def test_a_slow_upstream_times_out_and_recovers(standin: Standin, alice: User) -> None:
+    backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY, timeout_s=0.3)
+    try:
+        async for client in _client_for(backend):
+            standin.state.delay_s = 2.0
+            started = time.monotonic()
+            try:
+                reply = await client.execute("{ sessions { totalCount } }", user=alice)
+            finally:
+                standin.state.delay_s = 0.0
+            elapsed = time.monotonic() - started
+            assert reply.codes == ["UPSTREAM_UNAVAILABLE"]
+            assert elapsed < 1.5
+            recovered = await client.execute("{ sessions { totalCount } }", user=alice)
+            assert recovered.ok() == {"sessions": {"totalCount": 0}}
+    finally:
+        await backend.close()
+
+
+async def test_a_401_from_the_platform_is_unauthenticated(standin: Standin, alice: User) -> None:
+    backend = await PgGraphqlBackend.connect(standin.url, "not-the-anon-key")
+    try:
+        async for client in _client_for(backend):
+            reply = await client.execute("{ sessions { totalCount } }", user=alice)
+            assert reply.codes == ["UNAUTHENTICATED"]
+    finally:
+        await backend.close()
+
+
+async def test_an_upstream_rejection_is_masked_and_logged(
+    standin: Standin, alice: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
+    from gql import GraphQLRequest  # noqa: PLC0415
+
+    backend._documents["SessionsById"] = GraphQLRequest(
+        "query SessionsById($ids: [UUID!]!, $first: Int!) "
+        "{ sessionCollection(filter: {id: {in: $ids}}, first: $first) "
+        "{ edges { node { dneField } } } }"
+    )
+    try:
+        async for client in _client_for(backend):
+            reply = await client.execute(GET_SESSION, {"id": str(alice.id)}, user=alice)
+            assert reply.codes == ["INTERNAL_SERVER_ERROR"]
+            assert "dneField" not in json.dumps(reply.body)
+    finally:
+        await backend.close()
+    assert any("dneField" in record.getMessage() for record in caplog.records)
