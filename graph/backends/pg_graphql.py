@@ -239,7 +239,8 @@ class PgGraphqlBackend:
         empty: Page[R] = Page(items=[], has_next_page=False, total_count=0)
         return [found.get(i, empty) for i in session_ids]
 
-    # Writes: the migrations' SQL functions, exposed by pg_graphql as Mutation fields.
+    # Writes: the migrations' SQL functions, exposed by pg_graphql as Mutation fields; the
+    # one single-row write (delete) is deleteFromSessionCollection with an explicit atMost.
 
     async def create_session(self, viewer: Claims, new: NewSession) -> SessionRecord:
         draft = None
@@ -348,7 +349,10 @@ class PgGraphqlBackend:
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID:
         data = await self._execute(viewer, "DeleteSession", {"sessionId": str(session_id)})
-        return UUID(_present(data["deleteSession"]))
+        records = data["deleteFromSessionCollection"]["records"]
+        if not records:
+            raise NotFound("session not found")
+        return UUID(records[0]["id"])
 
     # Plumbing
 
