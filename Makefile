@@ -23,8 +23,8 @@ serve: $(STAMP)
 	$(BIN)/session-graph serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check graph tests
-	$(BIN)/ruff format --check graph tests
+	$(BIN)/ruff check graph tests modal_app.py
+	$(BIN)/ruff format --check graph tests modal_app.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -18,8 +20,14 @@ from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.config import Settings
 from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
-from graph.http import GraphQLView
+from graph.http import GraphQLView, OperationName
 from graph.migrate import migrate
+from graph.observability import (
+    InstrumentedBackend,
+    Metrics,
+    RequestContextMiddleware,
+    health_routes,
+)
 from graph.schema import build_schema
 
 logger = logging.getLogger(__name__)
@@ -103,12 +111,15 @@ class _LateBackend:
 
 def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     """The gateway. Pass `backend` to use a store the caller manages (tests do)."""
+    metrics = Metrics()
     late = _LateBackend()
-    late.backend = backend
+    if backend is not None:
+        late.backend = InstrumentedBackend(backend, metrics)
     view = GraphQLView(
-        build_schema(introspection=settings.graph_introspection),
+        build_schema(introspection=settings.graph_introspection, extra_extensions=[OperationName]),
         backend=late,  # type: ignore[arg-type]
         verifier=build_verifier(settings),
+        metrics=metrics,
     )
 
     @asynccontextmanager
@@ -117,17 +128,30 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
             yield
             return
         async with open_backend(settings) as opened:
-            late.backend = opened
+            late.backend = InstrumentedBackend(opened, metrics)
             yield
             late.backend = None
 
     async def root(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    health = health_routes(lambda: late.backend, metrics)
     return Starlette(
         routes=[
             Route("/", root),
             Route("/graphql", view, methods=["GET", "POST"]),
+            *(Route(path, endpoint, methods=["GET"]) for path, endpoint in health.items()),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            ),
         ],
         lifespan=lifespan,
     )

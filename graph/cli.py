@@ -45,10 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"session-graph: bad configuration: {problems}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.graph_log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings)
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
     if args.command == "migrate":
@@ -56,6 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         return _token(settings, args.user, args.ttl)
     return _export_schema(args.output)
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    if settings.graph_log_format == "json":
+        from graph.observability import JsonLogFormatter  # noqa: PLC0415
+
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.graph_log_level.upper(), handlers=[handler], force=True)
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
@@ -68,6 +76,8 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         host=host or settings.graph_host,
         port=port or settings.graph_port,
         log_level=settings.graph_log_level.lower(),
+        log_config=None,  # keep the handlers configure_logging set up
+        access_log=False,  # graph.requests logs every request, as JSON, with its id
     )
     return 0
 

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     graph_db_pool_size: int = Field(default=10, ge=1, le=200)
     graph_statement_timeout_ms: int = Field(default=5000, ge=100)
     graph_log_level: str = "INFO"
+    graph_log_format: Literal["json", "text"] = "json"
+    graph_cors_origins: str = Field(
+        default="", description="Comma-separated browser origins allowed by CORS; none by default."
+    )
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.graph_cors_origins.split(",") if o.strip()]
 
     @field_validator(
         "database_url",

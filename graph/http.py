@@ -3,13 +3,16 @@ that knows about both HTTP and GraphQL errors.
 
 - A request carrying an invalid token gets HTTP 401 and no GraphQL work at all.
 - A request without a token may introspect; its data fields answer UNAUTHENTICATED (401).
-- Every error carries `extensions.code`; internal details never leave the process.
+- Every error carries `extensions.code` and `extensions.requestId` (also the
+  X-Request-ID header and the request's log line); internal details never leave.
 - `Accept: application/graphql-response+json` gets that media type, and 400 when the
   request itself was invalid (no data), as the GraphQL-over-HTTP spec says.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from cross_web import HTTPException
@@ -18,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -27,19 +31,31 @@ from graph.auth import TokenVerifier, bearer_token
 from graph.backends.base import Backend
 from graph.context import RequestContext
 from graph.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, GraphError, Unauthenticated
+from graph.observability import Metrics
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
-def format_error(error: GraphQLError) -> dict[str, Any]:
+def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, GraphError):
+        return original.code
+    if error.path is None:  # parse, validation and variable errors: about the request
+        return "BAD_USER_INPUT"
+    return INTERNAL_SERVER_ERROR
+
+
+def format_error(error: GraphQLError, request_id: str | None = None) -> dict[str, Any]:
+    original = error.original_error
+    code = error_code(error)
+    if isinstance(original, GraphError):
         message, extensions = original.message, original.extensions()
-    elif error.path is None:
-        # Parse, validation and variable errors: about the request, written by graphql-core.
-        message, extensions = error.message, {"code": "BAD_USER_INPUT"}
+    elif code == "BAD_USER_INPUT":
+        message, extensions = error.message, {"code": code}
     else:
-        message, extensions = INTERNAL_MESSAGE, {"code": INTERNAL_SERVER_ERROR}
+        message, extensions = INTERNAL_MESSAGE, {"code": code}
+    if request_id is not None:
+        extensions["requestId"] = request_id
     formatted: dict[str, Any] = {"message": message, "extensions": extensions}
     if error.locations:
         formatted["locations"] = [
@@ -50,22 +66,30 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
-def unauthenticated_response(message: str) -> Response:
-    return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
+class OperationName(SchemaExtension):
+    """Hands the operation's name to the view, for the metrics and the request log."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, RequestContext):
+            context.request.state.operation = self.execution_context.operation_name
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
     def __init__(
-        self, *args: Any, backend: Backend, verifier: TokenVerifier, **kwargs: Any
+        self,
+        *args: Any,
+        backend: Backend,
+        verifier: TokenVerifier,
+        metrics: Metrics,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("subscription_protocols", ())
         super().__init__(*args, **kwargs)
         self._backend = backend
         self._verifier = verifier
+        self._metrics = metrics
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -74,9 +98,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return await super().run(request, context, root_value)
         try:
             token = bearer_token(request.headers.get("authorization"))
-            request.state.viewer = await self._verifier.verify(token) if token else None
+            viewer = await self._verifier.verify(token) if token else None
         except Unauthenticated as exc:
-            return unauthenticated_response(exc.message)
+            return self._unauthenticated(request, exc.message)
+        request.state.viewer = viewer
+        request.state.user_id = viewer.user_id if viewer else None
         try:
             response = await super().run(request, context, root_value)
         except HTTPException as exc:
@@ -91,6 +117,20 @@ class GraphQLView(GraphQL[RequestContext, None]):
             if response.status_code == 200 and request.state.request_error:
                 response.status_code = 400
         return response
+
+    def _unauthenticated(self, request: Request, message: str) -> Response:
+        request_id = getattr(request.state, "request_id", None)
+        extensions: dict[str, Any] = {"code": "UNAUTHENTICATED"}
+        if request_id is not None:
+            extensions["requestId"] = request_id
+        request.state.outcome = self._metrics.observe(
+            None, ["UNAUTHENTICATED"], self._elapsed(request)
+        )
+        return JSONResponse(
+            {"data": None, "errors": [{"message": message, "extensions": extensions}]},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -107,12 +147,25 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        request_id = getattr(request.state, "request_id", None)
         body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [format_error(error) for error in result.errors]
-        accept = request.headers.get("accept", "")
-        request.state.graphql_response_json = GRAPHQL_RESPONSE_JSON in accept
+        errors = result.errors or []
+        if errors:
+            body["errors"] = [format_error(error, request_id) for error in errors]
+        request.state.outcome = self._metrics.observe(
+            getattr(request.state, "operation", None),
+            [error_code(error) for error in errors],
+            self._elapsed(request),
+        )
+        request.state.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get(
+            "accept", ""
+        )
         request.state.request_error = result.data is None and any(
-            error.path is None for error in result.errors or []
+            error.path is None for error in errors
         )
         return body  # type: ignore[return-value]
+
+    @staticmethod
+    def _elapsed(request: Request) -> float:
+        started = getattr(request.state, "started", None)
+        return time.perf_counter() - started if started is not None else 0.0

@@ -153,6 +153,9 @@ class PostgresBackend:
     async def close(self) -> None:
         await self._pool.close()
 
+    def pool_in_use(self) -> int:
+        return self._pool.get_size() - self._pool.get_idle_size()
+
     async def ping(self) -> None:
         await self._run(lambda conn: conn.fetchval("select 1"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
@@ -30,7 +31,9 @@ class SessionGraphSchema(strawberry.Schema):
             logger.error("unexpected error in %s", error.path, exc_info=original)
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, extra_extensions: Sequence[type[SchemaExtension]] = ()
+) -> strawberry.Schema:
     # Extensions are factories: Strawberry makes one per request. The caches they use
     # are module-level and bounded, and the validation rules are the same class objects
     # on every request, so the validation cache keeps hitting (Strawberry issue #4635).
@@ -40,6 +43,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    extensions.extend(extra_extensions)
     return SessionGraphSchema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
 
 

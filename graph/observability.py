@@ -1,0 +1,226 @@
+"""Health, readiness, metrics and the structured request log.
+
+Metrics live in a registry per app (not the process-global one), so two apps in one
+process never share counters. The request log is one JSON line per request: request id,
+operation, a hash of the user id (never the id itself, never a token), duration, outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.backends.base import Backend
+
+request_log = logging.getLogger("graph.requests")
+
+READINESS_TIMEOUT_S = 2.0
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+MAX_OPERATION_LABELS = 200
+_OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._operations: set[str] = set()
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "graph_requests",
+            "GraphQL operations by name and outcome (ok, error).",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "graph_request_duration_seconds",
+            "GraphQL operation latency.",
+            ["operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.backend_latency = Histogram(
+            "graph_backend_call_duration_seconds",
+            "Latency of each store call (a transaction, or a pg_graphql request).",
+            ["call"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "graph_errors",
+            "Errors returned to clients, by extensions.code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.pool_in_use = Gauge(
+            "graph_db_pool_in_use",
+            "Database connections checked out of the pool (0 on the pg_graphql backend).",
+            registry=self.registry,
+        )
+
+    def operation_label(self, name: str | None) -> str:
+        """Clients name operations; keep the label set bounded all the same."""
+        if name is None:
+            return "anonymous"
+        if not _OPERATION_NAME.match(name):
+            return "other"
+        if name not in self._operations:
+            if len(self._operations) >= MAX_OPERATION_LABELS:
+                return "other"
+            self._operations.add(name)
+        return name
+
+    def observe(self, operation: str | None, codes: list[str], seconds: float) -> str:
+        """Count one GraphQL request; returns its outcome."""
+        label = self.operation_label(operation)
+        outcome = "error" if codes else "ok"
+        self.requests.labels(operation=label, outcome=outcome).inc()
+        self.latency.labels(operation=label).observe(seconds)
+        for code in codes:
+            self.errors.labels(code=code).inc()
+        return outcome
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class InstrumentedBackend:
+    """The backend, with the latency of every store call observed."""
+
+    def __init__(self, backend: Backend, metrics: Metrics) -> None:
+        self._backend = backend
+        self._metrics = metrics
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._backend, name)
+        if not asyncio.iscoroutinefunction(attribute) or name in ("close",):
+            return attribute
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await attribute(*args, **kwargs)
+            finally:
+                self._metrics.backend_latency.labels(call=name).observe(
+                    time.perf_counter() - started
+                )
+
+        return timed
+
+
+def user_hash(user_id: uuid.UUID | None) -> str | None:
+    if user_id is None:
+        return None
+    return hashlib.sha256(user_id.bytes).hexdigest()[:16]
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from X-Request-ID when it is sane), returns it as a
+    header, and writes one JSON log line when the response is done."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        started = time.perf_counter()
+        state["request_id"] = request_id
+        state["started"] = started
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
+                request_log.info(
+                    "%s",
+                    orjson.dumps(
+                        {
+                            "request_id": request_id,
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "operation": state.get("operation"),
+                            "user": user_hash(state.get("user_id")),
+                            "outcome": state.get("outcome"),
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        }
+                    ).decode(),
+                )
+
+
+def health_routes(
+    backend: Callable[[], Backend | None], metrics: Metrics
+) -> dict[str, Callable[[Request], Awaitable[Response]]]:
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        store = backend()
+        if store is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        try:
+            await asyncio.wait_for(store.ping(), READINESS_TIMEOUT_S)
+        except Exception:
+            request_log.warning("readiness check failed", exc_info=True)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_endpoint(_: Request) -> Response:
+        store = backend()
+        in_use = getattr(store, "pool_in_use", None)
+        metrics.pool_in_use.set(in_use() if callable(in_use) else 0)
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_endpoint}
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line; a record whose message is already JSON is merged in."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        if message.startswith("{"):
+            try:
+                entry.update(orjson.loads(message))
+            except orjson.JSONDecodeError:
+                entry["message"] = message
+        else:
+            entry["message"] = message
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry).decode()

@@ -1,0 +1,49 @@
+"""The gateway on Modal: `modal deploy modal_app.py`.
+
+The image installs the dependencies named in pyproject.toml and adds the `graph`
+package (with its .graphql operation documents). Configuration comes from the Modal
+secret `supabase` (SUPABASE_URL, SUPABASE_ANON_KEY, and SUPABASE_JWT_SECRET or
+SUPABASE_JWKS_URL); the backend is pg_graphql, so the container holds no database
+credentials and no key that bypasses row-level security. Nothing here contacts Modal at
+import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import modal
+
+APP_NAME = "session-graph"
+SECRET_NAME = "supabase"  # noqa: S105 - the name of a Modal secret, not a secret
+
+image = (
+    modal.Image.debian_slim(python_version="3.11")
+    .pip_install_from_pyproject("pyproject.toml")
+    .env({"GRAPH_BACKEND": "pg_graphql", "GRAPH_LOG_FORMAT": "json"})
+    .add_local_python_source("graph", ignore=["**/__pycache__/**", "**/*.pyc"])
+)
+
+app = modal.App(APP_NAME, image=image)
+
+
+@app.function(
+    secrets=[modal.Secret.from_name(SECRET_NAME)],
+    min_containers=1,  # one warm container: no cold start on the first request
+    max_containers=20,
+    scaledown_window=300,
+    timeout=60,
+    cpu=1.0,
+    memory=512,
+)
+@modal.concurrent(max_inputs=100, target_inputs=50)
+@modal.asgi_app(label=APP_NAME)
+def web() -> Any:
+    """The ASGI app: the same gateway `make serve` runs, on the pg_graphql backend."""
+    from graph.app import create_app  # noqa: PLC0415 - imported in the container
+    from graph.cli import configure_logging  # noqa: PLC0415
+    from graph.config import Settings  # noqa: PLC0415
+
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)
