@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck unit install export-schema clean
+GRAPHIQL_DIR := .graphiql
+GRAPHIQL_JS  := $(GRAPHIQL_DIR)/node_modules/graphiql/graphiql.min.js
+
+.PHONY: serve test lint typecheck install export-schema graphiql-assets clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "session-graph needs Python 3.11 or newer")'
@@ -29,11 +32,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# GraphiQL and React for the browser test (and for GRAPH_GRAPHIQL_ASSETS), from npm.
+graphiql-assets: $(GRAPHIQL_JS)
+
+$(GRAPHIQL_JS):
+	npm install --no-save --no-audit --no-fund --prefix $(GRAPHIQL_DIR) \
+		graphiql@3.8.3 react@18.2.0 react-dom@18.2.0
+
 test: lint typecheck
-	$(BIN)/pytest
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory graphiql-assets; fi
+	GRAPH_TEST_GRAPHIQL_ASSETS=$(CURDIR)/$(GRAPHIQL_DIR)/node_modules $(BIN)/pytest
 
 export-schema: $(STAMP)
 	$(BIN)/session-graph export-schema
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(GRAPHIQL_DIR) .pytest_cache .mypy_cache .ruff_cache

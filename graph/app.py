@@ -20,6 +20,7 @@ from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.config import Settings
 from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
+from graph.graphiql import ASSET_ROUTE, GraphiQLAssets, graphiql_page
 from graph.http import GraphQLView, OperationName
 from graph.migrate import migrate
 from graph.observability import (
@@ -115,11 +116,17 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     late = _LateBackend()
     if backend is not None:
         late.backend = InstrumentedBackend(backend, metrics)
+    assets = (
+        GraphiQLAssets(settings.graph_graphiql_assets) if settings.graph_graphiql_assets else None
+    )
+    if assets is not None and not assets.available():
+        raise RuntimeError(f"GRAPH_GRAPHIQL_ASSETS has no GraphiQL build: {assets.node_modules}")
     view = GraphQLView(
         build_schema(introspection=settings.graph_introspection, extra_extensions=[OperationName]),
         backend=late,  # type: ignore[arg-type]
         verifier=build_verifier(settings),
         metrics=metrics,
+        ide_html=graphiql_page(local_assets=assets is not None),
     )
 
     @asynccontextmanager
@@ -141,6 +148,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
             Route("/", root),
             Route("/graphql", view, methods=["GET", "POST"]),
             *(Route(path, endpoint, methods=["GET"]) for path, endpoint in health.items()),
+            *([Route(ASSET_ROUTE, assets.serve, methods=["GET"])] if assets is not None else []),
         ],
         middleware=[
             Middleware(RequestContextMiddleware),

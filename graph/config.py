@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     graph_statement_timeout_ms: int = Field(default=5000, ge=100)
     graph_log_level: str = "INFO"
     graph_log_format: Literal["json", "text"] = "json"
+    graph_graphiql_assets: Path | None = Field(
+        default=None, description="A node_modules folder with GraphiQL and React to serve locally."
+    )
     graph_cors_origins: str = Field(
         default="", description="Comma-separated browser origins allowed by CORS; none by default."
     )
@@ -64,6 +67,7 @@ class Settings(BaseSettings):
         "supabase_jwt_issuer",
         "supabase_url",
         "graph_backend",
+        "graph_graphiql_assets",
         mode="before",
     )
     @classmethod

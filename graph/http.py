@@ -18,7 +18,7 @@ from typing import Any
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
@@ -83,6 +83,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         backend: Backend,
         verifier: TokenVerifier,
         metrics: Metrics,
+        ide_html: str,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("subscription_protocols", ())
@@ -90,6 +91,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self._backend = backend
         self._verifier = verifier
         self._metrics = metrics
+        self._ide_html = ide_html
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._ide_html)
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
