@@ -3,8 +3,8 @@
 The image installs the dependencies named in pyproject.toml and adds the `graph`
 package (with its .graphql operation documents). Configuration comes from the Modal
 secret `supabase` (SUPABASE_URL, SUPABASE_ANON_KEY, and SUPABASE_JWT_SECRET or
-SUPABASE_JWKS_URL); the backend is pg_graphql, so the container holds no database
-credentials and no key that bypasses row-level security. Nothing here contacts Modal at
+SUPABASE_JWKS_URL); with SUPABASE_URL set the backend is pg_graphql, so the container
+holds no database credentials and no key that bypasses row-level security. Nothing here contacts Modal at
 import time.
 """
 
@@ -20,7 +20,7 @@ SECRET_NAME = "supabase"  # noqa: S105 - the name of a Modal secret, not a secre
 image = (
     modal.Image.debian_slim(python_version="3.11")
     .pip_install_from_pyproject("pyproject.toml")
-    .env({"GRAPH_BACKEND": "pg_graphql", "GRAPH_LOG_FORMAT": "json"})
+    .env({"GRAPH_LOG_FORMAT": "json"})
     .add_local_python_source("graph", ignore=["**/__pycache__/**", "**/*.pyc"])
 )
 
