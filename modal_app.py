@@ -4,8 +4,8 @@ The image installs the dependencies named in pyproject.toml and adds the `graph`
 package (with its .graphql operation documents). Configuration comes from the Modal
 secret `supabase` (SUPABASE_URL, SUPABASE_ANON_KEY, and SUPABASE_JWT_SECRET or
 SUPABASE_JWKS_URL); with SUPABASE_URL set the backend is pg_graphql, so the container
-holds no database credentials and no key that bypasses row-level security. Nothing here contacts Modal at
-import time.
+holds no database credentials and no key that bypasses row-level security. Nothing here
+contacts Modal at import time.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from graph.config import Settings
 from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
 from graph.graphiql import ASSET_ROUTE, GraphiQLAssets, graphiql_page
 from graph.http import GraphQLView, OperationName
+from graph.limits import BodyLimitMiddleware, Limits
 from graph.migrate import migrate
 from graph.observability import (
     InstrumentedBackend,
@@ -113,6 +114,7 @@ class _LateBackend:
 def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     """The gateway. Pass `backend` to use a store the caller manages (tests do)."""
     metrics = Metrics()
+    limits = Limits(request_timeout_s=settings.graph_request_timeout_s)
     late = _LateBackend()
     if backend is not None:
         late.backend = InstrumentedBackend(backend, metrics)
@@ -122,10 +124,15 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     if assets is not None and not assets.available():
         raise RuntimeError(f"GRAPH_GRAPHIQL_ASSETS has no GraphiQL build: {assets.node_modules}")
     view = GraphQLView(
-        build_schema(introspection=settings.graph_introspection, extra_extensions=[OperationName]),
+        build_schema(
+            introspection=settings.graph_introspection,
+            limits=limits,
+            extra_extensions=[OperationName],
+        ),
         backend=late,  # type: ignore[arg-type]
         verifier=build_verifier(settings),
         metrics=metrics,
+        request_timeout_s=limits.request_timeout_s,
         ide_html=graphiql_page(local_assets=assets is not None),
     )
 
@@ -152,6 +159,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestContextMiddleware),
+            Middleware(BodyLimitMiddleware, max_body_bytes=limits.max_body_bytes),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,

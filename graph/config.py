@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         default=None, description="Which store: default pg_graphql when SUPABASE_URL is set."
     )
     graph_upstream_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    graph_request_timeout_s: float = Field(default=15.0, gt=0, le=300)
     graph_host: str = "127.0.0.1"
     graph_port: int = Field(default=8000, ge=1, le=65535)
     graph_introspection: bool = True

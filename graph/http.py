@@ -11,6 +11,7 @@ that knows about both HTTP and GraphQL errors.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -84,6 +85,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         verifier: TokenVerifier,
         metrics: Metrics,
         ide_html: str,
+        request_timeout_s: float = 15.0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("subscription_protocols", ())
@@ -92,6 +94,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self._verifier = verifier
         self._metrics = metrics
         self._ide_html = ide_html
+        self._request_timeout_s = request_timeout_s
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)
@@ -109,12 +112,20 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request.state.viewer = viewer
         request.state.user_id = viewer.user_id if viewer else None
         try:
-            response = await super().run(request, context, root_value)
+            async with asyncio.timeout(self._request_timeout_s):
+                response = await super().run(request, context, root_value)
         except HTTPException as exc:
+            status = exc.status_code
             if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
-                # GraphQL over HTTP: a mutation sent with GET is 405, not 400.
-                raise HTTPException(405, exc.reason) from exc
-            raise
+                status = 405  # GraphQL over HTTP: a mutation sent with GET is 405, not 400
+            return self._refused(request, status, exc.reason, "BAD_USER_INPUT")
+        except TimeoutError:
+            return self._refused(
+                request,
+                503,
+                f"the request took longer than {self._request_timeout_s:g} s; retry",
+                "UPSTREAM_UNAVAILABLE",
+            )
         if isinstance(response, Response) and getattr(
             request.state, "graphql_response_json", False
         ):
@@ -124,17 +135,22 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return response
 
     def _unauthenticated(self, request: Request, message: str) -> Response:
+        response = self._refused(request, 401, message, "UNAUTHENTICATED")
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+
+    def _refused(self, request: Request, status: int, message: str, code: str) -> Response:
+        """A request refused before (or instead of) execution, as a GraphQL error."""
         request_id = getattr(request.state, "request_id", None)
-        extensions: dict[str, Any] = {"code": "UNAUTHENTICATED"}
+        extensions: dict[str, Any] = {"code": code}
+        if code == "UPSTREAM_UNAVAILABLE":
+            extensions["retryable"] = True
         if request_id is not None:
             extensions["requestId"] = request_id
-        request.state.outcome = self._metrics.observe(
-            None, ["UNAUTHENTICATED"], self._elapsed(request)
-        )
+        request.state.outcome = self._metrics.observe(None, [code], self._elapsed(request))
         return JSONResponse(
             {"data": None, "errors": [{"message": message, "extensions": extensions}]},
-            status_code=401,
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            status_code=status,
         )
 
     async def get_context(

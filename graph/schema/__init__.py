@@ -7,10 +7,17 @@ from collections.abc import Sequence
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from graph.errors import GraphError
+from graph.limits import Limits, validation_rules
 from graph.schema.mutations import Mutation
 from graph.schema.queries import Query
 
@@ -32,7 +39,10 @@ class SessionGraphSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, introspection: bool = True, extra_extensions: Sequence[type[SchemaExtension]] = ()
+    *,
+    introspection: bool = True,
+    limits: Limits | None = None,
+    extra_extensions: Sequence[type[SchemaExtension]] = (),
 ) -> strawberry.Schema:
     # Extensions are factories: Strawberry makes one per request. The caches they use
     # are module-level and bounded, and the validation rules are the same class objects
@@ -41,8 +51,12 @@ def build_schema(
         lambda: ParserCache(maxsize=_CACHE_SIZE),
         lambda: ValidationCache(maxsize=_CACHE_SIZE),
     ]
+    limits = limits or Limits()
+    rules = validation_rules(limits)
     if not introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions.append(lambda: AddValidationRules(rules))
+    extensions.append(lambda: MaxTokensLimiter(limits.max_tokens))
     extensions.extend(extra_extensions)
     return SessionGraphSchema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
 
