@@ -438,7 +438,10 @@ def _translate(exc: Exception) -> Exception:  # noqa: PLR0911 - one mapping, rea
         | asyncpg.CannotConnectNowError
         | asyncpg.AdminShutdownError
         | asyncpg.ConnectionDoesNotExistError
-        | asyncpg.InterfaceError,
+        | asyncpg.InterfaceError
+        # A pooled connection left mid-operation by a server going away (seen when
+        # Postgres restarts under load): the pool discards it on release.
+        | asyncpg.InternalClientError,
     ):
         return UpstreamUnavailable("the database is unavailable; retry")
     return exc

@@ -1,0 +1,154 @@
+"""Faults: Postgres stopped and restarted under a write load; the pg_graphql upstream
+stopped and back. While down the service answers retryable errors; it recovers without
+a restart; every acknowledged write is there afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import uvicorn
+
+from graph.app import create_app
+from graph.backends.pg_graphql import PgGraphqlBackend
+from graph.backends.postgres import PostgresBackend
+from graph.embedded import EmbeddedPostgres
+from graph.migrate import migrate
+from tests.conftest import TEST_ANON_KEY, Database, settings_for_tests
+from tests.pg_graphql_standin.app import create_standin
+from tests.support import CREATE_SESSION, TEST_JWT_SECRET, GraphClient, new_user
+
+WRITERS = 4
+
+
+async def write_until(
+    client: GraphClient, stop: asyncio.Event, acknowledged: dict[str, str], codes: Counter[str]
+) -> None:
+    """Concurrent writers, each retrying a failed create with the same idempotency key."""
+    user = new_user()
+
+    async def writer(n: int) -> None:
+        i = 0
+        while not stop.is_set():
+            key = f"writer-{n}-{i}"
+            reply = await client.execute(
+                CREATE_SESSION, {"input": {"title": key, "idempotencyKey": key}}, user=user
+            )
+            if reply.codes:
+                codes.update(reply.codes)
+                await asyncio.sleep(0.05)
+                continue  # retry the same key: never a duplicate, never a lost write
+            acknowledged[key] = reply.data["createSession"]["session"]["id"]
+            i += 1
+
+    await asyncio.gather(*(writer(n) for n in range(WRITERS)))
+
+
+async def test_postgres_restart_under_write_load(tmp_path: Path) -> None:
+    embedded = EmbeddedPostgres(tmp_path / "pg")
+    await asyncio.to_thread(embedded.start)
+    try:
+        await migrate(embedded.admin_dsn)
+        backend = await PostgresBackend.connect(
+            embedded.app_dsn, pool_size=4, statement_timeout_ms=2000
+        )
+        app = create_app(settings_for_tests(), backend=backend)
+        acknowledged: dict[str, str] = {}
+        codes: Counter[str] = Counter()
+        stop = asyncio.Event()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://g"
+        ) as http:
+            client = GraphClient(http)
+            load = asyncio.create_task(write_until(client, stop, acknowledged, codes))
+            await asyncio.sleep(0.8)
+            before_outage = len(acknowledged)
+            await asyncio.to_thread(embedded.stop)
+            await asyncio.sleep(0.8)
+            during_outage = len(acknowledged)
+            await asyncio.to_thread(embedded.start)
+            await asyncio.sleep(1.5)
+            stop.set()
+            await load
+            recovered = await client.execute("{ sessions { totalCount } }", user=new_user())
+        await backend.close()
+
+        assert before_outage > 0
+        assert codes, "the outage produced no errors: it did not happen"
+        assert set(codes) == {"UPSTREAM_UNAVAILABLE"}, codes
+        assert len(acknowledged) > during_outage, "no writes after the restart: no recovery"
+        assert recovered.ok() == {"sessions": {"totalCount": 0}}
+
+        conn = await asyncpg.connect(embedded.admin_dsn)
+        try:
+            stored = {
+                row["idempotency_key"]: str(row["id"])
+                for row in await conn.fetch("select id, idempotency_key from public.sessions")
+            }
+        finally:
+            await conn.close()
+        lost = {key for key in acknowledged if stored.get(key) != acknowledged[key]}
+        assert not lost
+        assert len(stored) >= len(acknowledged)
+        print(
+            f"postgres restart: {len(acknowledged)} acknowledged writes, 0 lost, "
+            f"{sum(codes.values())} retryable errors while down"
+        )
+    finally:
+        await asyncio.to_thread(embedded.stop)
+
+
+async def _serve_standin(
+    app: Any, sock: socket.socket
+) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+async def test_pg_graphql_upstream_down_then_back(database: Database) -> None:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    standin, _ = create_standin(
+        database.app_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
+    )
+    server, task = await _serve_standin(standin, sock)
+    backend = await PgGraphqlBackend.connect(f"http://127.0.0.1:{port}", TEST_ANON_KEY, timeout_s=1)
+    user = new_user()
+    try:
+        app = create_app(settings_for_tests(), backend=backend)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://g"
+        ) as http:
+            client = GraphClient(http)
+            assert (await client.execute("{ sessions { totalCount } }", user=user)).ok()
+            server.should_exit = True
+            await task
+            sock.close()
+            down = await client.execute("{ sessions { totalCount } }", user=user)
+            assert down.codes == ["UPSTREAM_UNAVAILABLE"]
+            assert (await http.get("/readyz")).status_code == 503
+
+            again = socket.socket()
+            again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            again.bind(("127.0.0.1", port))
+            standin, _ = create_standin(
+                database.app_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
+            )
+            server, task = await _serve_standin(standin, again)
+            back = await client.execute("{ sessions { totalCount } }", user=user)
+            assert back.ok() == {"sessions": {"totalCount": 0}}
+            assert (await http.get("/readyz")).status_code == 200
+    finally:
+        await backend.close()
+        server.should_exit = True
+        await task
