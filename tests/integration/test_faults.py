@@ -5,14 +5,11 @@ a restart; every acknowledged write is there afterwards."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
-import uvicorn
 
 from graph.app import create_app
 from graph.backends.pg_graphql import PgGraphqlBackend
@@ -20,33 +17,9 @@ from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
 from tests.conftest import TEST_ANON_KEY, Database, settings_for_tests
+from tests.faults import loopback_socket, serve, stop_serving, write_until
 from tests.pg_graphql_standin.app import create_standin
-from tests.support import CREATE_SESSION, TEST_JWT_SECRET, GraphClient, new_user
-
-WRITERS = 4
-
-
-async def write_until(
-    client: GraphClient, stop: asyncio.Event, acknowledged: dict[str, str], codes: Counter[str]
-) -> None:
-    """Concurrent writers, each retrying a failed create with the same idempotency key."""
-    user = new_user()
-
-    async def writer(n: int) -> None:
-        i = 0
-        while not stop.is_set():
-            key = f"writer-{n}-{i}"
-            reply = await client.execute(
-                CREATE_SESSION, {"input": {"title": key, "idempotencyKey": key}}, user=user
-            )
-            if reply.codes:
-                codes.update(reply.codes)
-                await asyncio.sleep(0.05)
-                continue  # retry the same key: never a duplicate, never a lost write
-            acknowledged[key] = reply.data["createSession"]["session"]["id"]
-            i += 1
-
-    await asyncio.gather(*(writer(n) for n in range(WRITERS)))
+from tests.support import TEST_JWT_SECRET, GraphClient, new_user
 
 
 async def test_postgres_restart_under_write_load(tmp_path: Path) -> None:
@@ -103,25 +76,13 @@ async def test_postgres_restart_under_write_load(tmp_path: Path) -> None:
         await asyncio.to_thread(embedded.stop)
 
 
-async def _serve_standin(
-    app: Any, sock: socket.socket
-) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    return server, task
-
-
 async def test_pg_graphql_upstream_down_then_back(database: Database) -> None:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     port = sock.getsockname()[1]
     standin, _ = create_standin(
         database.app_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
     )
-    server, task = await _serve_standin(standin, sock)
+    server, task = await serve(standin, sock)
     backend = await PgGraphqlBackend.connect(f"http://127.0.0.1:{port}", TEST_ANON_KEY, timeout_s=1)
     user = new_user()
     try:
@@ -131,24 +92,20 @@ async def test_pg_graphql_upstream_down_then_back(database: Database) -> None:
         ) as http:
             client = GraphClient(http)
             assert (await client.execute("{ sessions { totalCount } }", user=user)).ok()
-            server.should_exit = True
-            await task
+            await stop_serving(server, task)
             sock.close()
             down = await client.execute("{ sessions { totalCount } }", user=user)
             assert down.codes == ["UPSTREAM_UNAVAILABLE"]
             assert (await http.get("/readyz")).status_code == 503
 
-            again = socket.socket()
-            again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            again.bind(("127.0.0.1", port))
+            again = loopback_socket(port)
             standin, _ = create_standin(
                 database.app_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
             )
-            server, task = await _serve_standin(standin, again)
+            server, task = await serve(standin, again)
             back = await client.execute("{ sessions { totalCount } }", user=user)
             assert back.ok() == {"sessions": {"totalCount": 0}}
             assert (await http.get("/readyz")).status_code == 200
     finally:
         await backend.close()
-        server.should_exit = True
-        await task
+        await stop_serving(server, task)

@@ -1,0 +1,63 @@
+"""Load and fault helpers shared by the fault tests and `make reliability`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import Counter
+from typing import Any
+
+import uvicorn
+
+from tests.support import CREATE_SESSION, GraphClient, new_user
+
+
+async def write_until(
+    client: GraphClient,
+    stop: asyncio.Event,
+    acknowledged: dict[str, str],
+    codes: Counter[str],
+    writers: int = 4,
+) -> None:
+    """Concurrent writers, each retrying a failed create with the same idempotency key
+    (never a duplicate, never a lost write), until `stop` is set."""
+    user = new_user()
+
+    async def writer(n: int) -> None:
+        i = 0
+        while not stop.is_set():
+            key = f"writer-{id(stop)}-{n}-{i}"
+            reply = await client.execute(
+                CREATE_SESSION, {"input": {"title": key, "idempotencyKey": key}}, user=user
+            )
+            if reply.codes:
+                codes.update(reply.codes)
+                await asyncio.sleep(0.05)
+                continue
+            acknowledged[key] = reply.data["createSession"]["session"]["id"]
+            i += 1
+
+    await asyncio.gather(*(writer(n) for n in range(writers)))
+
+
+def loopback_socket(port: int = 0) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+async def serve(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """An ASGI app on a loopback socket, in this event loop, until `stop_serving`."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+async def stop_serving(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    server.should_exit = True
+    await task
