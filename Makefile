@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 GRAPHIQL_DIR := .graphiql
 GRAPHIQL_JS  := $(GRAPHIQL_DIR)/node_modules/graphiql/graphiql.min.js
 
-.PHONY: serve test lint typecheck install export-schema graphiql-assets clean
+.PHONY: serve test lint typecheck install export-schema graphiql-assets reliability clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "session-graph needs Python 3.11 or newer")'
@@ -42,6 +42,10 @@ $(GRAPHIQL_JS):
 test: lint typecheck
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory graphiql-assets; fi
 	GRAPH_TEST_GRAPHIQL_ASSETS=$(CURDIR)/$(GRAPHIQL_DIR)/node_modules $(BIN)/pytest
+
+# Load, faults, hostile input, isolation and fuzzing on loopback; writes docs/RELIABILITY.md.
+reliability: $(STAMP)
+	$(BIN)/python -m tests.reliability
 
 export-schema: $(STAMP)
 	$(BIN)/session-graph export-schema
