@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -23,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the GraphQL service")
     serve.add_argument("--host", help="default: GRAPH_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: GRAPH_PORT or 8000")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
     migrate = commands.add_parser("migrate", help="apply pending migrations")
     migrate.add_argument(
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings)
     if args.command == "serve":
-        return _serve(settings, args.host, args.port)
+        return _serve(settings, args.host, args.port, args.workers)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings, args.database_url))
     if args.command == "token":
@@ -66,19 +69,49 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.graph_log_level.upper(), handlers=[handler], force=True)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn  # noqa: PLC0415 - only the serve command needs it
 
-    from graph.app import create_app  # noqa: PLC0415
+    options: dict[str, Any] = {
+        "host": host or settings.graph_host,
+        "port": port or settings.graph_port,
+        "log_level": settings.graph_log_level.lower(),
+        "log_config": None,  # keep the handlers configure_logging set up
+        "access_log": False,  # graph.requests logs every request, as JSON, with its id
+    }
+    if workers <= 1:
+        from graph.app import create_app  # noqa: PLC0415
 
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.graph_host,
-        port=port or settings.graph_port,
-        log_level=settings.graph_log_level.lower(),
-        log_config=None,  # keep the handlers configure_logging set up
-        access_log=False,  # graph.requests logs every request, as JSON, with its id
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    return _serve_workers(settings, workers, options)
+
+
+def _serve_workers(settings: Settings, workers: int, options: dict[str, Any]) -> int:
+    """Several worker processes: the embedded Postgres, if used, is started (and migrated)
+    once here, and the workers connect to it as any Postgres."""
+    import uvicorn  # noqa: PLC0415
+
+    from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret  # noqa: PLC0415
+    from graph.migrate import migrate  # noqa: PLC0415
+
+    embedded = (
+        EmbeddedPostgres(settings.graph_data_dir) if settings.uses_embedded_postgres else None
     )
+    started = False
+    try:
+        if embedded is not None:
+            started = embedded.start()
+            asyncio.run(migrate(embedded.admin_dsn))
+            os.environ["DATABASE_URL"] = embedded.app_dsn
+            if settings.supabase_jwt_secret is None and settings.supabase_jwks_url is None:
+                os.environ["SUPABASE_JWT_SECRET"] = load_or_create_dev_secret(
+                    settings.graph_data_dir
+                )
+        uvicorn.run("graph.asgi:create", factory=True, workers=workers, **options)
+    finally:
+        if embedded is not None and started:
+            embedded.stop()
     return 0
 
 

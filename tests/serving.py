@@ -40,13 +40,13 @@ def environment(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_service(data_dir: Path, port: int, **extra: str) -> Iterator[str]:
+def running_service(data_dir: Path, port: int, *arguments: str, **extra: str) -> Iterator[str]:
     """`session-graph serve` until the block ends (SIGTERM, as Ctrl-C would)."""
     log_path = data_dir.parent / f"serve-{time.monotonic_ns()}.log"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "graph", "serve"],
+        process = subprocess.Popen(  # noqa: S603 - our own CLI, arguments we build
+            [sys.executable, "-m", "graph", "serve", *arguments],
             env=environment(data_dir, port, **extra),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -64,3 +64,16 @@ async def test_data_survives_a_restart_of_the_service_and_its_postgres(tmp_path:
     assert [e["node"]["type"] for e in session["revisions"]["edges"]] == ["INITIAL", "HOLE_FILL"]
     assert session["resolutions"]["edges"][0]["node"]["text"] == "float"
     assert session["currentDraft"]["ir"] == discount_ir()
+
+
+async def test_serve_with_two_workers_shares_one_embedded_postgres(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    user = uuid.uuid4()
+    with running_service(data_dir, free_port(), "--workers", "2") as url:
+        token = cli_token(data_dir, user)
+        created = await _gql(url, token, CREATE_SESSION, {"input": {"title": "from worker"}})
+        session_id = created["createSession"]["session"]["id"]
+        for _ in range(4):  # requests land on either worker; all see the same data
+            read = await _gql(url, token, GET_SESSION, {"id": session_id})
+            assert read["session"]["title"] == "from worker"
+    assert not EmbeddedPostgres(data_dir).is_running()
