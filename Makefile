@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 GRAPHIQL_DIR := .graphiql
 GRAPHIQL_JS  := $(GRAPHIQL_DIR)/node_modules/graphiql/graphiql.min.js
 
-.PHONY: serve test lint typecheck install export-schema graphiql-assets reliability clean
+.PHONY: serve test lint typecheck install export-schema graphiql-assets reliability bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "session-graph needs Python 3.11 or newer")'
@@ -46,6 +46,10 @@ test: lint typecheck
 # Load, faults, hostile input, isolation and fuzzing on loopback; writes docs/RELIABILITY.md.
 reliability: $(STAMP)
 	$(BIN)/python -m tests.reliability
+
+# The gateway against PostGraphile 4.14 and the asyncpg floor; writes docs/PERFORMANCE.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 export-schema: $(STAMP)
 	$(BIN)/session-graph export-schema

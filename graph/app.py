@@ -21,7 +21,7 @@ from graph.backends.postgres import PostgresBackend
 from graph.config import Settings
 from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
 from graph.graphiql import ASSET_ROUTE, GraphiQLAssets, graphiql_page
-from graph.http import GraphQLView, OperationName
+from graph.http import GraphQLView, OperationName, ReadTransaction
 from graph.limits import BodyLimitMiddleware, Limits
 from graph.migrate import migrate
 from graph.observability import (
@@ -127,7 +127,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
         build_schema(
             introspection=settings.graph_introspection,
             limits=limits,
-            extra_extensions=[OperationName],
+            extra_extensions=[OperationName, ReadTransaction],
         ),
         backend=late,  # type: ignore[arg-type]
         verifier=build_verifier(settings),

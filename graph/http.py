@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from graph.auth import TokenVerifier, bearer_token
@@ -76,6 +77,23 @@ class OperationName(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, RequestContext):
             context.request.state.operation = self.execution_context.operation_name
+
+
+class ReadTransaction(SchemaExtension):
+    """A query's reads share one store transaction: one snapshot, fewer round trips."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if (
+            execution.operation_type is OperationType.QUERY
+            and isinstance(context, RequestContext)
+            and context.viewer is not None
+        ):
+            async with context.backend.read_scope(context.viewer):
+                yield
+        else:
+            yield
 
 
 class GraphQLView(GraphQL[RequestContext, None]):

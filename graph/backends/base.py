@@ -8,6 +8,7 @@ user's rows behave as if they did not exist.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -191,6 +192,10 @@ class Backend(Protocol):
     ) -> SessionRecord: ...
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID: ...
+
+    def read_scope(self, viewer: Claims) -> AbstractAsyncContextManager[None]:
+        """Lets the reads of one request share what the store can share (a transaction)."""
+        ...
 
     async def ping(self) -> None: ...
 

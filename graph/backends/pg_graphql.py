@@ -15,7 +15,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -138,6 +139,11 @@ class PgGraphqlBackend:
         if self._session is not None:
             await self._client.close_async()  # type: ignore[no-untyped-call]
             self._session = None
+
+    @asynccontextmanager
+    async def read_scope(self, viewer: Claims) -> AsyncIterator[None]:
+        """Each upstream request is already one transaction; nothing to share."""
+        yield
 
     async def ping(self) -> None:
         await self._execute(None, "Ping", {})

@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -131,6 +132,7 @@ class PostgresBackend:
             server_settings={
                 "application_name": "session-graph",
                 "statement_timeout": str(statement_timeout_ms),
+                "standard_conforming_strings": "on",  # _begin_as relies on it
             },
         )
         backend = cls(pool)
@@ -356,15 +358,35 @@ class PostgresBackend:
     # Plumbing
 
     @asynccontextmanager
-    async def _as(self, viewer: Claims) -> AsyncIterator[PoolConnectionProxy]:
-        """A transaction acting as `viewer`; database failures leave as GraphErrors."""
+    async def read_scope(self, viewer: Claims) -> AsyncIterator[None]:
+        """The reads of one GraphQL query share one read-only transaction: one snapshot,
+        one connection, one BEGIN. Writes always run in transactions of their own."""
+        scope = _ReadScope(self._pool, viewer)
+        token = _current_read_scope.set(scope)
         try:
-            async with (
-                self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S) as conn,
-                conn.transaction(),
-            ):
-                await conn.execute(_SET_CALLER, viewer.as_json)
-                yield conn
+            yield
+        finally:
+            _current_read_scope.reset(token)
+            await scope.close()
+
+    @asynccontextmanager
+    async def _as(self, viewer: Claims) -> AsyncIterator[PoolConnectionProxy]:
+        """A transaction acting as `viewer` (the request's read scope, when there is one);
+        database failures leave as GraphErrors."""
+        scope = _current_read_scope.get()
+        try:
+            if scope is not None and scope.usable_for(viewer):
+                async with scope.statement() as conn:
+                    yield conn
+                return
+            async with self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S) as conn:
+                await conn.execute(_begin_as(viewer, read_only=False))
+                try:
+                    yield conn
+                except BaseException:
+                    await _rollback(conn)
+                    raise
+                await conn.execute("COMMIT")
         except GraphError:
             raise
         except Exception as exc:
@@ -382,6 +404,73 @@ class PostgresBackend:
             if translated is exc:
                 raise
             raise translated from exc
+
+
+_current_read_scope: ContextVar[_ReadScope | None] = ContextVar(
+    "session_graph_read_scope", default=None
+)
+
+
+class _ReadScope:
+    """One connection and one read-only transaction for the reads of one request, taken
+    on the first read. Statements on it run one at a time (the DataLoaders' batches
+    would otherwise race on the connection)."""
+
+    def __init__(self, pool: asyncpg.Pool, viewer: Claims) -> None:
+        self._pool = pool
+        self._viewer = viewer
+        self._lock = asyncio.Lock()
+        self._conn: PoolConnectionProxy | None = None
+        self._broken = False
+
+    def usable_for(self, viewer: Claims) -> bool:
+        return viewer is self._viewer and not self._broken
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[PoolConnectionProxy]:
+        async with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = await self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S)
+                    await self._conn.execute(_begin_as(self._viewer, read_only=True))
+                yield self._conn
+            except GraphError:
+                raise
+            except BaseException:
+                self._broken = True  # the transaction may be aborted: later reads go alone
+                raise
+
+    async def close(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            await self._conn.execute("ROLLBACK" if self._broken else "COMMIT")
+        except Exception:
+            logger.info("closing a read scope failed", exc_info=True)
+        finally:
+            await self._pool.release(self._conn)
+            self._conn = None
+
+
+def _begin_as(viewer: Claims, *, read_only: bool) -> str:
+    """BEGIN and the caller's role and claims in one round trip (one simple-query batch).
+
+    The claims are the verified token's JSON, written as a SQL string literal; with
+    standard_conforming_strings on (set for every connection) doubling quotes is the whole
+    of the quoting, and JSON text holds no raw NUL."""
+    literal = "'" + viewer.as_json.replace("'", "''") + "'"
+    mode = " ISOLATION LEVEL REPEATABLE READ, READ ONLY" if read_only else ""
+    return (
+        f"BEGIN{mode}; SELECT set_config('role', 'authenticated', true), "
+        f"set_config('request.jwt.claims', {literal}, true)"
+    )
+
+
+async def _rollback(conn: PoolConnectionProxy) -> None:
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:
+        logger.info("rollback failed", exc_info=True)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -1,0 +1,67 @@
+"""A query's reads share one transaction on the Postgres backend: one connection taken
+from the pool per request, whatever the nested fields, and one snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from graph.app import create_app
+from graph.backends.postgres import PostgresBackend
+from tests.conftest import Database, settings_for_tests
+from tests.support import GET_SESSION, GraphClient, User, create_session
+
+
+@pytest.fixture
+async def counted(database: Database) -> AsyncIterator[tuple[GraphClient, list[int]]]:
+    backend = await PostgresBackend.connect(database.app_dsn, pool_size=4)
+    acquired = [0]
+
+    class CountingPool:
+        def __init__(self, pool: Any) -> None:
+            self.pool = pool
+
+        def acquire(self, *args: Any, **kwargs: Any) -> Any:
+            acquired[0] += 1
+            return self.pool.acquire(*args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.pool, name)
+
+    backend._pool = CountingPool(backend._pool)  # type: ignore[assignment]
+    app = create_app(settings_for_tests(), backend=backend)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://g"
+    ) as http:
+        yield GraphClient(http), acquired
+    await backend.close()
+
+
+async def test_a_query_takes_one_connection_for_all_its_reads(
+    counted: tuple[GraphClient, list[int]], alice: User
+) -> None:
+    client, acquired = counted
+    session = await create_session(client, alice)
+    acquired[0] = 0
+    read = await client.execute(GET_SESSION, {"id": session["id"]}, user=alice)
+    assert read.ok()["session"]["revisions"]["totalCount"] == 1
+    assert (
+        acquired[0] == 1
+    )  # session, currentDraft, revisions, drafts, resolutions: one transaction
+
+
+async def test_each_mutation_field_keeps_its_own_transaction(
+    counted: tuple[GraphClient, list[int]], alice: User
+) -> None:
+    client, acquired = counted
+    acquired[0] = 0
+    reply = await client.execute(
+        'mutation { a: createSession(input: {title: "a"}) { session { id } } '
+        'b: createSession(input: {title: "b"}) { session { id } } }',
+        user=alice,
+    )
+    assert reply.ok()
+    assert acquired[0] == 2
