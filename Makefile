@@ -26,8 +26,8 @@ serve: $(STAMP)
 	$(BIN)/session-graph serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check graph tests examples modal_app.py
-	$(BIN)/ruff format --check graph tests examples modal_app.py
+	$(BIN)/ruff check graph tests examples bench modal_app.py
+	$(BIN)/ruff format --check graph tests examples bench modal_app.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

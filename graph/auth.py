@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from graph.errors import Unauthenticated
 AUDIENCE = "authenticated"
 ROLE = "authenticated"
 MAX_TOKEN_LENGTH = 8192
+VERIFIED_CACHE_SIZE = 4096
 _ASYMMETRIC = ("ES256", "RS256")
 
 
@@ -51,10 +53,27 @@ class TokenVerifier:
         self._secret = secret
         self._jwks = jwt.PyJWKClient(jwks_url, lifespan=600) if jwks_url else None
         self._issuer = issuer
+        # Tokens already verified, by their exact text: a client sends the same token for
+        # an hour. Bounded; time-based claims are checked again on every hit.
+        self._verified: OrderedDict[str, Claims] = OrderedDict()
 
     async def verify(self, token: str) -> Claims:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise Unauthenticated("invalid token")
+        cached = self._verified.get(token)
+        if cached is not None:
+            now = time.time()
+            if cached.raw["exp"] > now and cached.raw.get("nbf", 0) <= now:
+                self._verified.move_to_end(token)
+                return cached
+            del self._verified[token]
+        claims = await self._verify_signature_and_claims(token)
+        self._verified[token] = claims
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    async def _verify_signature_and_claims(self, token: str) -> Claims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -181,3 +182,29 @@ async def test_an_unknown_key_id_is_refused(jwks_url: str) -> None:
     token = jwt.encode(_claims(), other, algorithm="ES256", headers={"kid": "key-2"})
     with pytest.raises(Unauthenticated):
         await verifier.verify(token)
+
+
+async def test_a_cached_token_is_refused_once_it_expires(verifier: TokenVerifier) -> None:
+    short = jwt.encode(
+        {
+            "sub": str(USER),
+            "role": "authenticated",
+            "aud": "authenticated",
+            "exp": int(time.time()) + 1,
+        },
+        TEST_JWT_SECRET,
+        algorithm="HS256",
+    )
+    assert (await verifier.verify(short)).user_id == USER
+    assert (await verifier.verify(short)).user_id == USER  # from the cache
+    await asyncio.sleep(1.2)
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(short)
+
+
+async def test_the_verified_token_cache_is_bounded(verifier: TokenVerifier) -> None:
+    from graph.auth import VERIFIED_CACHE_SIZE  # noqa: PLC0415
+
+    for _ in range(VERIFIED_CACHE_SIZE + 10):
+        await verifier.verify(token_for(uuid.uuid4()))
+    assert len(verifier._verified) == VERIFIED_CACHE_SIZE
