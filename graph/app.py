@@ -61,22 +61,13 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
             settings.supabase_anon_key.get_secret_value(),
             timeout_s=settings.graph_upstream_timeout_s,
         )
-        try:
+        async with _closing(upstream):
             yield upstream
-        finally:
-            await upstream.close()
         return
 
     if settings.database_url is not None:
-        backend = await PostgresBackend.connect(
-            settings.database_url,
-            pool_size=settings.graph_db_pool_size,
-            statement_timeout_ms=settings.graph_statement_timeout_ms,
-        )
-        try:
+        async with _postgres(settings.database_url, settings) as backend:
             yield backend
-        finally:
-            await backend.close()
         return
 
     embedded = EmbeddedPostgres(settings.graph_data_dir)
@@ -85,18 +76,30 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
         applied = await migrate(embedded.admin_dsn)
         if applied:
             logger.info("embedded Postgres migrated: %s", ", ".join(applied))
-        backend = await PostgresBackend.connect(
-            embedded.app_dsn,
-            pool_size=settings.graph_db_pool_size,
-            statement_timeout_ms=settings.graph_statement_timeout_ms,
-        )
-        try:
+        async with _postgres(embedded.app_dsn, settings) as backend:
             yield backend
-        finally:
-            await backend.close()
     finally:
         if started_here:
             await asyncio.to_thread(embedded.stop)
+
+
+@asynccontextmanager
+async def _postgres(dsn: str, settings: Settings) -> AsyncIterator[Backend]:
+    backend = await PostgresBackend.connect(
+        dsn,
+        pool_size=settings.graph_db_pool_size,
+        statement_timeout_ms=settings.graph_statement_timeout_ms,
+    )
+    async with _closing(backend):
+        yield backend
+
+
+@asynccontextmanager
+async def _closing(backend: Backend) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await backend.close()
 
 
 class _LateBackend:

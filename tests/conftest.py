@@ -6,9 +6,7 @@ Every test makes its own users, so tests never see each other's rows.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -18,7 +16,6 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from graph.app import create_app
@@ -28,6 +25,7 @@ from graph.backends.postgres import PostgresBackend
 from graph.config import Settings
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
+from tests.faults import loopback_socket, serve, stop_serving
 from tests.pg_graphql_standin.app import StandinState, create_standin
 from tests.support import TEST_JWT_SECRET, GraphClient, User, new_user
 
@@ -103,17 +101,10 @@ async def standin(database: Database) -> AsyncIterator[Standin]:
     app, state = create_standin(
         database.app_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
+    sock = loopback_socket()
+    server = await serve(app, sock)
     yield Standin(url=f"http://127.0.0.1:{sock.getsockname()[1]}", state=state)
-    server.should_exit = True
-    await task
+    await stop_serving(*server)
     sock.close()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import os
 import platform
 import subprocess
@@ -31,11 +30,10 @@ from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
 from tests.conftest import TEST_ANON_KEY, settings_for_tests
 from tests.faults import loopback_socket, serve, stop_serving, write_until
-from tests.integration.test_isolation_exhaustive import ATTACKS, NESTED, SECRET_TEXT, SECRET_TITLE
-from tests.integration.test_isolation_exhaustive import _alices_world as alices_world
 from tests.integration.test_sessions_api import BAD_INPUTS
 from tests.integration.test_token_attacks import ATTACKS as TOKEN_ATTACKS
 from tests.integration.test_token_attacks import ISSUER
+from tests.isolation import attack
 from tests.pg_graphql_standin.app import create_standin
 from tests.support import (
     ADD_DRAFT,
@@ -200,28 +198,8 @@ async def hostile_inputs(client: GraphClient) -> dict[str, tuple[int, int, int]]
 
 
 async def isolation(client: GraphClient) -> tuple[int, int]:
-    alice, bob = new_user(), new_user()
-    before, candidates = await alices_world(client, alice)
-    attempts = leaks = 0
-    for document, kinds in ATTACKS.values():
-        values = [("none", None)] if not kinds else [(k, v) for k in kinds for v in candidates[k]]
-        for kind, value in values:
-            variables: dict[str, Any] = {"ir": discount_ir([])}
-            if kind != "none":
-                variables["id" if "$id" in document and kind == "id" else "cursor"] = value
-            if "$id" in document and "id" not in variables:
-                continue
-            used = {k: v for k, v in variables.items() if f"${k}" in document}
-            text = json.dumps((await client.execute(document, used, user=bob)).body)
-            attempts += 1
-            leaks += SECRET_TITLE in text or SECRET_TEXT in text
-    for cursor in candidates["cursor"]:
-        text = json.dumps((await client.execute(NESTED, {"cursor": cursor}, user=bob)).body)
-        attempts += 1
-        leaks += SECRET_TITLE in text or SECRET_TEXT in text
-    after = (await client.execute(GET_SESSION, {"id": before["session"]["id"]}, user=alice)).ok()
-    leaks += after != before
-    return attempts, leaks
+    outcome = await attack(client, new_user(), new_user())
+    return outcome.attempts, len(outcome.problems)
 
 
 def fuzz() -> tuple[int, bool]:
