@@ -68,7 +68,8 @@ class LoadResult:
         return (
             f"{self.requests} requests in {seconds:.0f} s ({self.requests / seconds:.0f}/s), "
             f"p50 {p(0.5):.1f} ms, p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, "
-            f"error rate {rate:.2%}, 5xx {sum(v for k, v in self.statuses.items() if k >= 500)}"
+            f"error rate {rate:.2%}{' ' + str(dict(self.errors)) if self.errors else ''}, "
+            f"5xx {sum(v for k, v in self.statuses.items() if k >= 500)}"
         )
 
 
@@ -241,6 +242,10 @@ async def main() -> int:  # noqa: PLR0915 - one scenario after another, in the o
                 embedded.app_dsn, pool_size=10, statement_timeout_ms=5000
             )
             gql_backend = await PgGraphqlBackend.connect(
+                f"http://127.0.0.1:{standin_port}", TEST_ANON_KEY, timeout_s=10.0
+            )
+            # A gateway with a short upstream timeout, for the slow-upstream fault.
+            impatient = await PgGraphqlBackend.connect(
                 f"http://127.0.0.1:{standin_port}", TEST_ANON_KEY, timeout_s=1.0
             )
             gateways = {}
@@ -311,7 +316,12 @@ async def main() -> int:  # noqa: PLR0915 - one scenario after another, in the o
                 lines["fault postgres"] = (len(acknowledged), missing, dict(codes), up_at - down_at)
 
             # Fault 2: the pg_graphql upstream slow (3 s against a 1 s timeout), then stopped.
-            async with httpx.AsyncClient(base_url=gateways["pg_graphql"][0], timeout=30) as http:
+            impatient_app = create_app(settings_for_tests(), backend=impatient)
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=impatient_app),
+                base_url="http://gateway",
+                timeout=30,
+            ) as http:
                 client = GraphClient(http)
                 user = new_user()
                 state.delay_s = 3.0
@@ -347,6 +357,7 @@ async def main() -> int:  # noqa: PLR0915 - one scenario after another, in the o
             await stop_serving(*standin_server)
             await pg_backend.close()
             await gql_backend.close()
+            await impatient.close()
         finally:
             await asyncio.to_thread(embedded.stop)
 
