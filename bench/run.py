@@ -243,23 +243,34 @@ def tree_cpu(pids: list[int]) -> float:
     return total
 
 
-def wrk(url: str, bodies: Path, seconds: int, watched: list[int]) -> tuple[list[float], float]:
+def wrk(
+    url: str,
+    bodies: Path,
+    seconds: int,
+    watched: list[int],
+    *,
+    path: str = "/graphql",
+    apikey: str | None = None,
+    connections: int = CONNECTIONS,
+) -> tuple[list[float], float]:
     busy_before = psutil.cpu_times()
     ours_before = tree_cpu(watched)
     started = time.monotonic()
     result = subprocess.run(
         [
             "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
             f"-d{seconds}s",
             "--timeout",
             "10s",
             "-s",
             str(BENCH / "wrk" / "graphql.lua"),
-            url,
+            url.removesuffix(path) + path,
             "--",
             str(bodies),
+            path,
+            *([apikey] if apikey else []),
         ],
         capture_output=True,
         text=True,
@@ -477,6 +488,7 @@ def main() -> int:  # noqa: PLR0915 - the run, top to bottom
                     flush=True,
                 )
             stop.append(True)
+            overhead = pg_graphql_overhead(embedded.app_dsn, sessions, tmp_path, env, processes)
         finally:
             for process in processes:
                 process.terminate()
@@ -486,10 +498,84 @@ def main() -> int:  # noqa: PLR0915 - the run, top to bottom
                     process.kill()
             embedded.stop()
 
-    summary = write_report(started_at, runs, floors, writes, machine)
+    summary = write_report(started_at, runs, floors, writes, machine, overhead)
     print(REPORT.read_text())
     print(summary)
     return 0
+
+
+def pg_graphql_overhead(
+    app_dsn: str,
+    sessions: dict[uuid.UUID, list[str]],
+    tmp_path: Path,
+    env: dict[str, str],
+    processes: list[subprocess.Popen[bytes]],
+) -> tuple[float, float, float]:
+    """p50 of `sessions` through the gateway's pg_graphql backend against the same
+    upstream request sent straight to the stand-in, one connection at a time (latency,
+    not throughput). Returns (gateway p50, direct p50, difference) in ms."""
+    from graph.backends.pg_graphql import load_documents  # noqa: PLC0415
+
+    anon = "bench-anon-key"
+    standin_port, gateway_port = 18082, 18083
+    standin = subprocess.Popen(
+        [sys.executable, "-m", "bench.standin_server", app_dsn, str(standin_port), SECRET, anon],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    processes.append(standin)
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--port", str(gateway_port)],
+        env={
+            **env,
+            "SUPABASE_URL": f"http://127.0.0.1:{standin_port}",
+            "SUPABASE_ANON_KEY": anon,
+            "SUPABASE_JWT_SECRET": SECRET,
+            "GRAPH_LOG_LEVEL": "WARNING",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    processes.append(gateway)
+    user = next(iter(sessions))
+    auth = {"Authorization": f"Bearer {token(user)}"}
+    direct_url = f"http://127.0.0.1:{standin_port}/graphql/v1"
+    gateway_url = f"http://127.0.0.1:{gateway_port}/graphql"
+    wait_for(direct_url, standin, {**auth, "apikey": anon})
+    wait_for(gateway_url, gateway, auth)
+    document = load_documents()["ListSessions"].text
+    direct_bodies = tmp_path / "direct.tsv"
+    gateway_bodies = tmp_path / "gateway-list.tsv"
+    with direct_bodies.open("w") as d, gateway_bodies.open("w") as g:
+        for u in list(sessions)[:50]:
+            t = token(u)
+            d.write(
+                f"{t}\t{json.dumps({'query': document, 'variables': {'filter': {}, 'first': 20, 'after': None}})}\n"
+            )
+            g.write(f"{t}\t{json.dumps({'query': GATEWAY_QUERIES['sessions'], 'variables': {}})}\n")
+    wrk(gateway_url, gateway_bodies, 2, [], connections=1)
+    wrk(direct_url, direct_bodies, 2, [], path="/graphql/v1", apikey=anon, connections=1)
+    through, direct = [], []
+    for _ in range(ROUNDS):
+        through.append(wrk(gateway_url, gateway_bodies, SECONDS, [], connections=1)[0][1])
+        direct.append(
+            wrk(
+                direct_url,
+                direct_bodies,
+                SECONDS,
+                [],
+                path="/graphql/v1",
+                apikey=anon,
+                connections=1,
+            )[0][1]
+        )
+    g50, d50 = statistics.median(through), statistics.median(direct)
+    print(
+        f"pg_graphql   sessions   gateway p50 {g50:.2f} ms, stand-in direct p50 {d50:.2f} ms",
+        flush=True,
+    )
+    return g50, d50, g50 - d50
 
 
 def median(values: list[float]) -> float:
@@ -506,6 +592,7 @@ def write_report(
     floors: dict[str, list[tuple[float, float, float]]],
     writes: dict[str, list[float]],
     machine: Machine,
+    overhead: tuple[float, float, float],
 ) -> str:
     rows = []
     ratios = {}
@@ -581,7 +668,7 @@ PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
 | `sessions` p95 ≤ PostGraphile | ×{l_p95:.2f} | {verdict(l_p95 <= 1)} |
 | `session` ≥ 60 % of the asyncpg floor | {s_floor:.0%} | {verdict(s_floor >= 0.6)} |
 | peak RSS ≤ 200 MB per worker | {machine.peak_rss_mb.get("gateway", 0):.0f} MB | {verdict(machine.peak_rss_mb.get("gateway", 1e9) <= 200)} |
-| pg_graphql backend adds ≤ 1 ms p50 over the stand-in | not measured in this run | **open** |
+| pg_graphql backend adds ≤ 1 ms p50 over the stand-in | +{overhead[2]:.2f} ms ({overhead[0]:.2f} against {overhead[1]:.2f} ms, `sessions`, one connection) | {verdict(overhead[2] <= 1)} |
 
 {{analysis}}
 

@@ -2,8 +2,11 @@
 -- them so that every request is another user's token and another session.
 local tokens, bodies = {}, {}
 local counter = 0
+local path, apikey = "/graphql", nil
 
 function init(args)
+  path = args[2] or path
+  apikey = args[3]
   for line in io.lines(args[1]) do
     local token, body = line:match("^([^\t]+)\t(.*)$")
     tokens[#tokens + 1] = token
@@ -14,10 +17,12 @@ end
 
 function request()
   counter = counter % #bodies + 1
-  return wrk.format("POST", "/graphql", {
+  local headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. tokens[counter],
-  }, bodies[counter])
+  }
+  if apikey then headers["apikey"] = apikey end
+  return wrk.format("POST", path, headers, bodies[counter])
 end
 
 function response(status, headers, body)

@@ -74,11 +74,36 @@ _BAD_INPUT = (
 )
 
 
+class PreparedRequest(GraphQLRequest):
+    """A document parsed and printed once. gql prints a request's AST again for every
+    request it sends; these documents never change, so their text is kept."""
+
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> PreparedRequest:
+        request = cls(text)
+        request.text = text
+        return request
+
+    def with_variables(self, variables: dict[str, Any]) -> PreparedRequest:
+        request = PreparedRequest(self.document, variable_values=variables)
+        request.text = self.text
+        return request
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"query": self.text}
+        if self.variable_values:
+            payload["variables"] = self.variable_values
+        return payload
+
+
 class UpstreamProtocolError(Exception):
     """pg_graphql refused what the gateway sent: a bug here, never the caller's fault."""
 
 
-def load_documents(directory: Path = OPERATIONS_DIR) -> dict[str, GraphQLRequest]:
+def load_documents(directory: Path = OPERATIONS_DIR) -> dict[str, PreparedRequest]:
     """Each operation file, with the fragments it uses appended, parsed once."""
     fragments = (directory / "fragments.graphql").read_text()
     documents = {}
@@ -93,7 +118,7 @@ def load_documents(directory: Path = OPERATIONS_DIR) -> dict[str, GraphQLRequest
                 if f"...{name}" in text
             }
             text += "\n" + _select_fragments(fragments, used)
-        documents[path.stem] = GraphQLRequest(text)
+        documents[path.stem] = PreparedRequest.parse(text)
     return documents
 
 
@@ -368,7 +393,7 @@ class PgGraphqlBackend:
         if self._session is None:
             raise UpstreamUnavailable("the upstream connection is closed")
         headers = {"Authorization": f"Bearer {viewer.token}"} if viewer is not None else {}
-        request = GraphQLRequest(self._documents[operation], variable_values=variables)
+        request = self._documents[operation].with_variables(variables)
         try:
             data: dict[str, Any] = await self._session.execute(
                 request, extra_args={"headers": headers}

@@ -15,7 +15,7 @@ import pytest
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.backends.pg_graphql import PgGraphqlBackend
+from graph.backends.pg_graphql import PgGraphqlBackend, PreparedRequest, load_documents
 from graph.config import Settings
 from tests.conftest import TEST_ANON_KEY, Standin, settings_for_tests
 from tests.support import GET_SESSION, GraphClient, User, create_session, new_user
@@ -142,9 +142,7 @@ async def test_an_upstream_rejection_is_masked_and_logged(
     standin: Standin, alice: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
-    from gql import GraphQLRequest  # noqa: PLC0415
-
-    backend._documents["SessionsById"] = GraphQLRequest(
+    backend._documents["SessionsById"] = PreparedRequest.parse(
         "query SessionsById($ids: [UUID!]!, $first: Int!) "
         "{ sessionCollection(filter: {id: {in: $ids}}, first: $first) "
         "{ edges { node { dneField } } } }"
@@ -157,3 +155,15 @@ async def test_an_upstream_rejection_is_masked_and_logged(
     finally:
         await backend.close()
     assert any("dneField" in record.getMessage() for record in caplog.records)
+
+
+def test_documents_are_sent_as_written_with_their_fragments() -> None:
+    documents = load_documents()
+    request = documents["ResolveHole"].with_variables({"sessionId": "x"})
+    assert request.payload["variables"] == {"sessionId": "x"}
+    text = request.payload["query"]
+    assert text.startswith("mutation ResolveHole(")
+    for fragment in ("ResolutionFields", "RevisionFields", "SessionFields"):
+        assert f"fragment {fragment} on" in text
+    assert "fragment DraftFields" not in text
+    assert documents["ResolveHole"].variable_values is None  # the shared document is untouched
