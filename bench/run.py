@@ -498,7 +498,9 @@ def main() -> int:  # noqa: PLR0915 - the run, top to bottom
                     process.kill()
             embedded.stop()
 
-    summary = write_report(started_at, runs, floors, writes, machine, overhead)
+    summary = write_report(
+        started_at, runs, floors=floors, writes=writes, machine=machine, overhead=overhead
+    )
     print(REPORT.read_text())
     print(summary)
     return 0
@@ -589,6 +591,7 @@ def spread(values: list[float]) -> str:
 def write_report(
     started_at: datetime.datetime,
     runs: list[Run],
+    *,
     floors: dict[str, list[tuple[float, float, float]]],
     writes: dict[str, list[float]],
     machine: Machine,
