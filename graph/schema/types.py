@@ -4,6 +4,7 @@ nested field, not one per session."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Generic, TypeVar
@@ -223,33 +224,19 @@ class Session:
     async def revisions(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Revision]:
-        request = ChildPageRequest(
-            first=page_size(first, MAX_PAGE_SIZE),
-            after=parse_position_cursor(after, CursorKind.REVISION) if after else None,
+        page = await info.context.loaders.revisions.load(
+            (self.key, _child_page(first, after, CursorKind.REVISION))
         )
-        page = await info.context.loaders.revisions.load((self.key, request))
-        edges = [
-            Edge(
-                cursor=position_cursor(CursorKind.REVISION, r.number), node=Revision.from_record(r)
-            )
-            for r in page.items
-        ]
-        return connection(edges, page)  # type: ignore[arg-type]
+        return _connection(page, CursorKind.REVISION, lambda r: r.number, Revision.from_record)
 
     @strawberry.field(description="Oldest first.")
     async def drafts(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Draft]:
-        request = ChildPageRequest(
-            first=page_size(first, MAX_PAGE_SIZE),
-            after=parse_position_cursor(after, CursorKind.DRAFT) if after else None,
+        page = await info.context.loaders.drafts.load(
+            (self.key, _child_page(first, after, CursorKind.DRAFT))
         )
-        page = await info.context.loaders.drafts.load((self.key, request))
-        edges = [
-            Edge(cursor=position_cursor(CursorKind.DRAFT, d.version), node=Draft.from_record(d))
-            for d in page.items
-        ]
-        return connection(edges, page)  # type: ignore[arg-type]
+        return _connection(page, CursorKind.DRAFT, lambda d: d.version, Draft.from_record)
 
     @strawberry.field(description="Oldest first; `applied` filters when given.")
     async def resolutions(
@@ -259,17 +246,33 @@ class Session:
         after: str | None = None,
         applied: bool | None = None,
     ) -> Connection[Resolution]:
-        request = ChildPageRequest(
-            first=page_size(first, MAX_PAGE_SIZE),
-            after=parse_position_cursor(after, CursorKind.RESOLUTION) if after else None,
-            applied=applied,
+        page = await info.context.loaders.resolutions.load(
+            (self.key, _child_page(first, after, CursorKind.RESOLUTION, applied))
         )
-        page = await info.context.loaders.resolutions.load((self.key, request))
-        edges = [
-            Edge(
-                cursor=position_cursor(CursorKind.RESOLUTION, r.number),
-                node=Resolution.from_record(r),
-            )
-            for r in page.items
-        ]
-        return connection(edges, page)  # type: ignore[arg-type]
+        return _connection(page, CursorKind.RESOLUTION, lambda r: r.number, Resolution.from_record)
+
+
+RecordT = TypeVar("RecordT")
+
+
+def _child_page(
+    first: int | None, after: str | None, kind: CursorKind, applied: bool | None = None
+) -> ChildPageRequest:
+    return ChildPageRequest(
+        first=page_size(first, MAX_PAGE_SIZE),
+        after=parse_position_cursor(after, kind) if after else None,
+        applied=applied,
+    )
+
+
+def _connection(
+    page: Page[RecordT],
+    kind: CursorKind,
+    position: Callable[[RecordT], int],
+    to_node: Callable[[RecordT], NodeT],
+) -> Connection[NodeT]:
+    edges = [
+        Edge(cursor=position_cursor(kind, position(record)), node=to_node(record))
+        for record in page.items
+    ]
+    return connection(edges, page)  # type: ignore[arg-type]
