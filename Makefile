@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 serve: $(STAMP)
-	@echo "session-graph: GraphQL at http://127.0.0.1:8000/graphql (GraphiQL in a browser)"
+	@echo "session-graph: GraphQL at http://$${GRAPH_HOST:-127.0.0.1}:$${GRAPH_PORT:-8000}/graphql (GraphiQL in a browser)"
 	@echo "Get a token:   $(BIN)/session-graph token --user \$$($(BIN)/python -c 'import uuid; print(uuid.uuid4())')"
 	$(BIN)/session-graph serve
 
