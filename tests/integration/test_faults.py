@@ -10,11 +10,13 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 
 from graph.app import create_app
 from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
+from graph.errors import UpstreamUnavailable
 from graph.migrate import migrate
 from tests.conftest import TEST_ANON_KEY, Database, settings_for_tests
 from tests.faults import loopback_socket, serve, stop_serving, write_until
@@ -109,3 +111,14 @@ async def test_pg_graphql_upstream_down_then_back(database: Database) -> None:
     finally:
         await backend.close()
         await stop_serving(server, task)
+
+
+async def test_statement_timeout_bounds_database_work(database: Database) -> None:
+    backend = await PostgresBackend.connect(database.app_dsn, pool_size=1, statement_timeout_ms=200)
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(UpstreamUnavailable, match="in time"):
+            await backend._run(lambda conn: conn.fetchval("select pg_sleep(2)"))
+        assert asyncio.get_running_loop().time() - started < 1.5
+    finally:
+        await backend.close()
