@@ -1,8 +1,9 @@
-"""Adapter: asyncpg straight to Postgres, one transaction per operation, as the caller.
+"""Adapter: asyncpg straight to Postgres, as the caller.
 
-Each transaction first sets role `authenticated` and `request.jwt.claims` in one
-statement, exactly as PostgREST does, so row-level security decides what the caller
-sees. Multi-step writes call the migrations' SQL functions, where their rules live.
+Every transaction begins by setting role `authenticated` and `request.jwt.claims`, as
+PostgREST does (sent with BEGIN in one round trip), so row-level security decides what
+the caller sees. A query's reads share one read-only transaction; each write has its
+own. Multi-step writes call the migrations' SQL functions, where their rules live.
 """
 
 from __future__ import annotations
@@ -48,9 +49,6 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R")
 
 _ACQUIRE_TIMEOUT_S = 5.0
-_SET_CALLER = (
-    "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)"
-)
 _CAN_BYPASS_RLS = """
 select exists (
   select 1 from pg_catalog.pg_roles r
