@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
     if args.command == "migrate":
-        return asyncio.run(_migrate(settings, args.database_url))
+        return _migrate(settings, args.database_url)
     if args.command == "token":
         return _token(settings, args.user, args.ttl)
     return _export_schema(args.output)
@@ -95,46 +95,32 @@ def _serve_workers(settings: Settings, workers: int, options: dict[str, Any]) ->
     from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret  # noqa: PLC0415
     from graph.migrate import migrate  # noqa: PLC0415
 
-    embedded = (
-        EmbeddedPostgres(settings.graph_data_dir) if settings.uses_embedded_postgres else None
-    )
-    started = False
-    try:
-        if embedded is not None:
-            started = embedded.start()
-            asyncio.run(migrate(embedded.admin_dsn))
-            os.environ["DATABASE_URL"] = embedded.app_dsn
-            if settings.supabase_jwt_secret is None and settings.supabase_jwks_url is None:
-                os.environ["SUPABASE_JWT_SECRET"] = load_or_create_dev_secret(
-                    settings.graph_data_dir
-                )
+    if not settings.uses_embedded_postgres:
         uvicorn.run("graph.asgi:create", factory=True, workers=workers, **options)
-    finally:
-        if embedded is not None and started:
-            embedded.stop()
+        return 0
+    with EmbeddedPostgres(settings.graph_data_dir).running() as embedded:
+        asyncio.run(migrate(embedded.admin_dsn))
+        os.environ["DATABASE_URL"] = embedded.app_dsn
+        if settings.supabase_jwt_secret is None and settings.supabase_jwks_url is None:
+            os.environ["SUPABASE_JWT_SECRET"] = load_or_create_dev_secret(settings.graph_data_dir)
+        uvicorn.run("graph.asgi:create", factory=True, workers=workers, **options)
     return 0
 
 
-async def _migrate(settings: Settings, database_url: str | None) -> int:
+def _migrate(settings: Settings, database_url: str | None) -> int:
     from graph.embedded import EmbeddedPostgres  # noqa: PLC0415
     from graph.migrate import MigrationError, migrate  # noqa: PLC0415
 
     url = database_url or settings.database_url
-    embedded = None if url else EmbeddedPostgres(settings.graph_data_dir)
-    started = False
     try:
-        if embedded is not None:
-            started = await asyncio.to_thread(embedded.start)
-            url = embedded.admin_dsn
-        if url is None:
-            raise MigrationError("no database to migrate")
-        applied = await migrate(url)
+        if url is not None:
+            applied = asyncio.run(migrate(url))
+        else:
+            with EmbeddedPostgres(settings.graph_data_dir).running() as embedded:
+                applied = asyncio.run(migrate(embedded.admin_dsn))
     except MigrationError as exc:
         print(f"session-graph migrate: {exc}", file=sys.stderr)
         return 1
-    finally:
-        if embedded is not None and started:
-            await asyncio.to_thread(embedded.stop)
     print("applied: " + ", ".join(applied) if applied else "up to date: nothing to apply")
     return 0
 

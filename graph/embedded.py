@@ -16,6 +16,8 @@ import secrets
 import stat
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,16 @@ class EmbeddedPostgres:
         )
         logger.info("embedded Postgres running, socket in %s", self.socket_dir)
         return True
+
+    @contextmanager
+    def running(self) -> Iterator[EmbeddedPostgres]:
+        """Running for the block; stopped afterwards unless it was running before."""
+        started = self.start()
+        try:
+            yield self
+        finally:
+            if started:
+                self.stop()
 
     def stop(self) -> None:
         if self.is_running():

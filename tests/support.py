@@ -21,10 +21,8 @@ TEST_JWT_SECRET = (
 )
 
 
-def token_for(user_id: uuid.UUID, **overrides: Any) -> str:
-    """A token like Supabase Auth issues; `overrides` replace or (None) drop claims."""
-    if not overrides:
-        return mint_token(TEST_JWT_SECRET, user_id, 600)
+def claims_for(user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+    """Claims like Supabase Auth's; `overrides` replace or (None) drop claims."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": str(user_id),
@@ -38,7 +36,14 @@ def token_for(user_id: uuid.UUID, **overrides: Any) -> str:
             claims.pop(key, None)
         else:
             claims[key] = value
-    return jwt.encode(claims, TEST_JWT_SECRET, algorithm="HS256")
+    return claims
+
+
+def token_for(user_id: uuid.UUID, **overrides: Any) -> str:
+    """A token like Supabase Auth issues, signed with the test secret."""
+    if not overrides:
+        return mint_token(TEST_JWT_SECRET, user_id, 600)
+    return jwt.encode(claims_for(user_id, **overrides), TEST_JWT_SECRET, algorithm="HS256")
 
 
 @dataclass

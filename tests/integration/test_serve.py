@@ -3,6 +3,8 @@ CLI, a gql client, and data that survives stopping the service and its Postgres.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from graph.embedded import EmbeddedPostgres
-from tests.serving import cli_token, free_port, running_service
+from tests.serving import cli_token, environment, free_port, running_service
 from tests.support import CREATE_SESSION, GET_SESSION, RESOLVE_HOLE, discount_ir
 
 
@@ -77,3 +79,21 @@ async def test_serve_with_two_workers_shares_one_embedded_postgres(tmp_path: Pat
             read = await _gql(url, token, GET_SESSION, {"id": session_id})
             assert read["session"]["title"] == "from worker"
     assert not EmbeddedPostgres(data_dir).is_running()
+
+
+def test_migrate_command_on_the_embedded_default(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+
+    def migrate_command() -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "graph", "migrate"],
+            env=environment(data_dir, 8000),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    assert migrate_command().startswith("applied: 0001_supabase_compat.sql")
+    assert migrate_command().strip() == "up to date: nothing to apply"
+    assert not EmbeddedPostgres(data_dir).is_running()  # stopped again: it was not running

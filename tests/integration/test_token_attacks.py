@@ -17,7 +17,7 @@ import pytest
 from graph.app import create_app
 from graph.backends.base import Backend
 from tests.conftest import settings_for_tests
-from tests.support import TEST_JWT_SECRET, GraphClient
+from tests.support import TEST_JWT_SECRET, GraphClient, claims_for
 
 ISSUER = "https://project.supabase.co/auth/v1"
 USER = uuid.uuid4()
@@ -36,21 +36,7 @@ class CountingBackend:
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": str(USER),
-        "role": "authenticated",
-        "aud": "authenticated",
-        "iss": ISSUER,
-        "iat": now,
-        "exp": now + 600,
-    }
-    for key, value in overrides.items():
-        if value is None:
-            claims.pop(key, None)
-        else:
-            claims[key] = value
-    return claims
+    return claims_for(USER, **{"iss": ISSUER, **overrides})
 
 
 def _signed(**overrides: Any) -> str:

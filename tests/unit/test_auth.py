@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from graph.auth import TokenVerifier, bearer_token
 from graph.errors import Unauthenticated
-from tests.support import TEST_JWT_SECRET, token_for
+from tests.support import TEST_JWT_SECRET, claims_for, token_for
 
 USER = uuid.uuid4()
 
@@ -142,12 +142,7 @@ def jwks_url() -> Iterator[str]:
 
 
 def _claims() -> dict[str, Any]:
-    return {
-        "sub": str(USER),
-        "role": "authenticated",
-        "aud": "authenticated",
-        "exp": time.time() + 60,
-    }
+    return claims_for(USER)
 
 
 async def test_es256_tokens_verify_against_the_jwks(jwks_url: str) -> None:
