@@ -22,7 +22,7 @@ from graph.config import Settings
 from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
 from graph.graphiql import ASSET_ROUTE, GraphiQLAssets, graphiql_page
 from graph.http import GraphQLView, OperationName, ReadTransaction
-from graph.limits import BodyLimitMiddleware, Limits
+from graph.limits import BodyLimitMiddleware, Limits, validation_rules
 from graph.migrate import migrate
 from graph.observability import (
     InstrumentedBackend,
@@ -30,7 +30,10 @@ from graph.observability import (
     RequestContextMiddleware,
     health_routes,
 )
+from graph.reads.plan import ReadPlan
+from graph.reads.planner import CompiledReader, ReadPlanner
 from graph.schema import build_schema
+from graph.schema.arguments import ARGUMENT_READERS
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +116,11 @@ class _LateBackend:
             raise RuntimeError("the backend is not open yet")
         return getattr(self.backend, name)
 
+    def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
+        if self.backend is None:
+            raise RuntimeError("the backend is not open yet")
+        return self.backend.compile_read(plan)
+
 
 def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     """The gateway. Pass `backend` to use a store the caller manages (tests do)."""
@@ -126,12 +134,25 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     )
     if assets is not None and not assets.available():
         raise RuntimeError(f"GRAPH_GRAPHIQL_ASSETS has no GraphiQL build: {assets.node_modules}")
+    schema = build_schema(
+        introspection=settings.graph_introspection,
+        limits=limits,
+        extra_extensions=[OperationName, ReadTransaction],
+    )
+    reads = (
+        ReadPlanner(
+            schema._schema,
+            rules=validation_rules(limits),
+            max_tokens=limits.max_tokens,
+            readers=ARGUMENT_READERS,
+            compile_read=late.compile_read,
+        )
+        if settings.graph_compiled_reads
+        else None
+    )
     view = GraphQLView(
-        build_schema(
-            introspection=settings.graph_introspection,
-            limits=limits,
-            extra_extensions=[OperationName, ReadTransaction],
-        ),
+        schema,
+        reads=reads,
         backend=late,  # type: ignore[arg-type]
         verifier=build_verifier(settings),
         metrics=metrics,

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     graph_host: str = "127.0.0.1"
     graph_port: int = Field(default=8000, ge=1, le=65535)
     graph_introspection: bool = True
+    graph_compiled_reads: bool = Field(
+        default=True,
+        description="Answer plannable queries with one store statement (off: field by field).",
+    )
     graph_db_pool_size: int = Field(default=10, ge=1, le=200)
     graph_statement_timeout_ms: int = Field(default=5000, ge=100)
     graph_log_level: str = "INFO"

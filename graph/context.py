@@ -6,9 +6,10 @@ user's cached rows to another.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from starlette.requests import Request
@@ -27,6 +28,8 @@ from graph.backends.base import (
 from graph.errors import Unauthenticated
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 PageKey = tuple[UUID, ChildPageRequest]
 PageFetch = Callable[[Claims, Sequence[UUID], ChildPageRequest], Awaitable[list[Page[T]]]]
 
@@ -46,6 +49,22 @@ class Loaders:
         self.resolutions: DataLoader[PageKey, Page[ResolutionRecord]] = _page_loader(
             backend.resolutions, viewer
         )
+
+
+def load(loader: DataLoader[K, V], key: K) -> Awaitable[V]:
+    """`loader.load(key)`, shielded: graphql-core cancels the fields still running once an
+    error has nulled their parent, and cancelling one awaiter of a DataLoader's future
+    would cancel the future itself for every other field waiting on the same key (which
+    then crashed the request with CancelledError instead of answering). A batch that
+    outlives its request fails or finishes unobserved."""
+    future = asyncio.ensure_future(loader.load(key))
+    future.add_done_callback(_observe)
+    return asyncio.shield(future)
+
+
+def _observe(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so asyncio does not log it as lost
 
 
 def _page_loader(fetch: PageFetch[T], viewer: Claims) -> DataLoader[PageKey, Page[T]]:

@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from graph.auth import Claims
+
+if TYPE_CHECKING:
+    from graph.reads.plan import ReadPlan
+    from graph.reads.planner import CompiledReader
 
 T = TypeVar("T")
 
@@ -84,6 +88,15 @@ class Page(Generic[T]):
     items: list[T]
     has_next_page: bool
     total_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPageRequest:
+    """A page of the caller's sessions, newest updated first."""
+
+    first: int
+    after: SessionCursor | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +205,11 @@ class Backend(Protocol):
     ) -> SessionRecord: ...
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID: ...
+
+    def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
+        """One store request that answers the whole planned query, or None when this
+        store cannot (the query is then executed field by field)."""
+        ...
 
     def read_scope(self, viewer: Claims) -> AbstractAsyncContextManager[None]:
         """Lets the reads of one request share what the store can share (a transaction)."""

@@ -55,6 +55,8 @@ from graph.errors import (
     UpstreamUnavailable,
     from_rule_message,
 )
+from graph.reads.plan import ReadPlan
+from graph.reads.planner import CompiledReader
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +174,10 @@ class PgGraphqlBackend:
 
     async def ping(self) -> None:
         await self._execute(None, "Ping", {})
+
+    def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
+        """Not yet: every query here runs field by field, one upstream request per level."""
+        return None
 
     # Reads
 

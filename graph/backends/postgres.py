@@ -35,6 +35,14 @@ from graph.backends.base import (
     SessionCursor,
     SessionRecord,
 )
+from graph.backends.postgres_reads import (
+    DRAFT_COLUMNS,
+    RESOLUTION_COLUMNS,
+    REVISION_COLUMNS,
+    SESSION_COLUMNS,
+    CompiledRead,
+    compile_read,
+)
 from graph.errors import (
     BadUserInput,
     Conflict,
@@ -43,6 +51,8 @@ from graph.errors import (
     UpstreamUnavailable,
     from_rule_message,
 )
+from graph.reads.plan import ReadPlan
+from graph.reads.planner import CompiledReader
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +66,10 @@ select exists (
 )
 """
 
-_SESSION_COLUMNS = (
-    "id, status, source, title, metadata, version, created_at, updated_at, finalized_at"
-)
-_REVISION_COLUMNS = (
-    "id, session_id, number, content, revision_type, target_hole, metadata, created_at"
-)
-_DRAFT_COLUMNS = (
-    "id, session_id, version, ir, validation_status, smt_results, ambiguities, metadata, created_at"
-)
-_RESOLUTION_COLUMNS = (
-    "id, session_id, number, revision_id, hole_id, resolution_text, resolution_type, applied, "
-    "metadata, created_at"
-)
+_SESSION_COLUMNS = SESSION_COLUMNS
+_REVISION_COLUMNS = REVISION_COLUMNS
+_DRAFT_COLUMNS = DRAFT_COLUMNS
+_RESOLUTION_COLUMNS = RESOLUTION_COLUMNS
 
 _SESSIONS_BY_ID = f"select {_SESSION_COLUMNS} from public.sessions where id = any($1::uuid[])"
 _SESSION_FILTER = "($1::text is null or status = $1)"
@@ -242,6 +243,23 @@ class PostgresBackend:
             )
         return pages
 
+    def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
+        compiled = compile_read(plan)
+        if compiled is None:
+            return None
+
+        async def run(viewer: Claims, bound: Sequence[object]) -> bytes:
+            return await self._run_compiled(viewer, compiled, bound)
+
+        return run
+
+    async def _run_compiled(
+        self, viewer: Claims, compiled: CompiledRead, bound: Sequence[object]
+    ) -> bytes:
+        async with self._as(viewer, read_only=True) as conn:
+            data: str = await conn.fetchval(compiled.sql, *compiled.parameters(bound, viewer))
+        return data.encode()
+
     # Writes: one SQL function each, then the rows the payload returns, in one transaction.
 
     async def create_session(self, viewer: Claims, new: NewSession) -> SessionRecord:
@@ -368,17 +386,20 @@ class PostgresBackend:
             await scope.close()
 
     @asynccontextmanager
-    async def _as(self, viewer: Claims) -> AsyncIterator[PoolConnectionProxy]:
+    async def _as(
+        self, viewer: Claims, *, read_only: bool = False
+    ) -> AsyncIterator[PoolConnectionProxy]:
         """A transaction acting as `viewer` (the request's read scope, when there is one);
         database failures leave as GraphErrors."""
         scope = _current_read_scope.get()
         try:
             if scope is not None and scope.usable_for(viewer):
-                async with scope.statement() as conn:
-                    yield conn
-                return
+                async with scope.statement() as shared:
+                    if shared is not None:
+                        yield shared
+                        return
             async with self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S) as conn:
-                await conn.execute(_begin_as(viewer, read_only=False))
+                await conn.execute(_begin_as(viewer, read_only=read_only))
                 try:
                     yield conn
                 except BaseException:
@@ -420,13 +441,19 @@ class _ReadScope:
         self._lock = asyncio.Lock()
         self._conn: PoolConnectionProxy | None = None
         self._broken = False
+        self._closed = False
 
     def usable_for(self, viewer: Claims) -> bool:
-        return viewer is self._viewer and not self._broken
+        return viewer is self._viewer and not self._broken and not self._closed
 
     @asynccontextmanager
-    async def statement(self) -> AsyncIterator[PoolConnectionProxy]:
+    async def statement(self) -> AsyncIterator[PoolConnectionProxy | None]:
+        """The scope's connection, or None once the request is over (a DataLoader batch
+        that outlived a cancelled field then runs in a transaction of its own)."""
         async with self._lock:
+            if self._closed:
+                yield None
+                return
             try:
                 if self._conn is None:
                     self._conn = await self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S)
@@ -439,15 +466,17 @@ class _ReadScope:
                 raise
 
     async def close(self) -> None:
-        if self._conn is None:
-            return
-        try:
-            await self._conn.execute("ROLLBACK" if self._broken else "COMMIT")
-        except Exception:
-            logger.info("closing a read scope failed", exc_info=True)
-        finally:
-            await self._pool.release(self._conn)
-            self._conn = None
+        async with self._lock:  # a statement still running finishes first
+            self._closed = True
+            if self._conn is None:
+                return
+            try:
+                await self._conn.execute("ROLLBACK" if self._broken else "COMMIT")
+            except Exception:
+                logger.info("closing a read scope failed", exc_info=True)
+            finally:
+                await self._pool.release(self._conn)
+                self._conn = None
 
 
 def _begin_as(viewer: Claims, *, read_only: bool) -> str:

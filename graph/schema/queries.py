@@ -6,7 +6,8 @@ import strawberry
 from strawberry.types import Info
 
 from graph.context import RequestContext
-from graph.cursors import parse_session_cursor, session_cursor
+from graph.cursors import session_cursor
+from graph.schema.arguments import DEFAULT_SESSIONS_PAGE, sessions_page
 from graph.schema.ids import parse_id
 from graph.schema.types import (
     Connection,
@@ -15,10 +16,7 @@ from graph.schema.types import (
     SessionStatus,
     Viewer,
     connection,
-    page_size,
 )
-
-DEFAULT_SESSIONS_PAGE = 20
 
 
 @strawberry.type
@@ -43,10 +41,9 @@ class Query:
         status: SessionStatus | None = None,
     ) -> Connection[Session]:
         viewer = info.context.require_viewer()
-        size = page_size(first, DEFAULT_SESSIONS_PAGE)
-        position = parse_session_cursor(after) if after else None
+        request = sessions_page(first, after, status)
         page = await info.context.backend.list_sessions(
-            viewer, size, position, status.value if status else None
+            viewer, request.first, request.after, request.status
         )
         edges = [
             Edge(cursor=session_cursor(s.updated_at, s.id), node=Session.from_record(s))

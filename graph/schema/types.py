@@ -15,18 +15,15 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph.backends.base import (
-    ChildPageRequest,
     DraftRecord,
     Page,
     ResolutionRecord,
     RevisionRecord,
     SessionRecord,
 )
-from graph.context import RequestContext
-from graph.cursors import CursorKind, parse_position_cursor, position_cursor
-from graph.errors import BadUserInput
-
-MAX_PAGE_SIZE = 100
+from graph.context import RequestContext, load
+from graph.cursors import CursorKind, position_cursor
+from graph.schema.arguments import child_page
 
 NodeT = TypeVar("NodeT")
 
@@ -85,14 +82,6 @@ class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
     total_count: int
-
-
-def page_size(first: int | None, default: int) -> int:
-    if first is None:
-        return default
-    if not 0 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(f"first must be between 0 and {MAX_PAGE_SIZE}")
-    return first
 
 
 def connection(edges: list[Edge[NodeT]], page: Page[object]) -> Connection[NodeT]:
@@ -212,20 +201,21 @@ class Session:
 
     @strawberry.field(description="The draft with the highest version.")
     async def current_draft(self, info: Info[RequestContext, None]) -> Draft | None:
-        record = await info.context.loaders.current_draft.load(self.key)
+        record = await load(info.context.loaders.current_draft, self.key)
         return Draft.from_record(record) if record is not None else None
 
     @strawberry.field(description="The current draft's unresolved holes.")
     async def unresolved_holes(self, info: Info[RequestContext, None]) -> list[str]:
-        record = await info.context.loaders.current_draft.load(self.key)
+        record = await load(info.context.loaders.current_draft, self.key)
         return record.ambiguities if record is not None else []
 
     @strawberry.field(description="Oldest first.")
     async def revisions(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Revision]:
-        page = await info.context.loaders.revisions.load(
-            (self.key, _child_page(first, after, CursorKind.REVISION))
+        page = await load(
+            info.context.loaders.revisions,
+            (self.key, child_page(first, after, CursorKind.REVISION)),
         )
         return _connection(page, CursorKind.REVISION, lambda r: r.number, Revision.from_record)
 
@@ -233,8 +223,8 @@ class Session:
     async def drafts(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Draft]:
-        page = await info.context.loaders.drafts.load(
-            (self.key, _child_page(first, after, CursorKind.DRAFT))
+        page = await load(
+            info.context.loaders.drafts, (self.key, child_page(first, after, CursorKind.DRAFT))
         )
         return _connection(page, CursorKind.DRAFT, lambda d: d.version, Draft.from_record)
 
@@ -246,23 +236,14 @@ class Session:
         after: str | None = None,
         applied: bool | None = None,
     ) -> Connection[Resolution]:
-        page = await info.context.loaders.resolutions.load(
-            (self.key, _child_page(first, after, CursorKind.RESOLUTION, applied))
+        page = await load(
+            info.context.loaders.resolutions,
+            (self.key, child_page(first, after, CursorKind.RESOLUTION, applied)),
         )
         return _connection(page, CursorKind.RESOLUTION, lambda r: r.number, Resolution.from_record)
 
 
 RecordT = TypeVar("RecordT")
-
-
-def _child_page(
-    first: int | None, after: str | None, kind: CursorKind, applied: bool | None = None
-) -> ChildPageRequest:
-    return ChildPageRequest(
-        first=page_size(first, MAX_PAGE_SIZE),
-        after=parse_position_cursor(after, kind) if after else None,
-        applied=applied,
-    )
 
 
 def _connection(

@@ -116,7 +116,8 @@ async def test_internal_errors_say_nothing_internal(
 
     RequestContext.require_viewer = broken  # type: ignore[method-assign]
     try:
-        reply = await client.execute("{ viewer { id } }", user=alice)
+        # The directive keeps the query on the executor (compiled reads: test_compiled_reads).
+        reply = await client.execute("{ viewer @include(if: true) { id } }", user=alice)
     finally:
         RequestContext.require_viewer = original  # type: ignore[method-assign]
     assert reply.codes == ["INTERNAL_SERVER_ERROR"]

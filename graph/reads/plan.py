@@ -1,0 +1,200 @@
+"""A query document as the tree of fields it selects, for a store to compile.
+
+A document is planned only when the plan is certain to answer exactly as Strawberry's
+executor would: a query operation, no directives, object types only (fragments are
+merged into their fields), and only fields that `readers` knows how to bind. Anything
+else returns None and is executed normally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    get_named_type,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+
+from graph.errors import GraphError
+
+# Turns a field's coerced GraphQL arguments into the value the store needs (a UUID, a
+# page request); raises GraphError when the resolver would refuse them.
+ArgumentReader = Callable[[dict[str, Any]], object]
+# (parent type name, field name) -> reader, for every field that takes arguments.
+ArgumentReaders = Mapping[tuple[str, str], ArgumentReader]
+
+TYPENAME = "__typename"
+
+
+class NotPlannable(Exception):
+    """The document is valid but outside what plans cover."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedField:
+    key: str  # the response key (alias or name)
+    name: str  # the schema field
+    parent: str  # the object type the field belongs to
+    children: tuple[PlannedField, ...] = ()
+    argument_slot: int | None = None  # index into the request's bound arguments
+
+
+@dataclass(frozen=True, slots=True)
+class _ArgumentSite:
+    definition: GraphQLField
+    node: FieldNode
+    reader: ArgumentReader
+
+
+@dataclass(frozen=True, slots=True)
+class ReadPlan:
+    operation_name: str | None
+    fields: tuple[PlannedField, ...]
+    _variables: tuple[VariableDefinitionNode, ...] = ()
+    _argument_sites: tuple[_ArgumentSite, ...] = field(default=())
+
+    def bind(self, schema: GraphQLSchema, variables: dict[str, Any] | None) -> list[object] | None:
+        """Each slot's store-ready argument value for this request's variables; None when
+        coercion or a resolver's rule would refuse them (the executor then reports it)."""
+        coerced = get_variable_values(schema, self._variables, variables or {})
+        if isinstance(coerced, list):
+            return None
+        try:
+            return [
+                site.reader(get_argument_values(site.definition, site.node, coerced))
+                for site in self._argument_sites
+            ]
+        except (GraphQLError, GraphError):
+            return None
+
+
+def plan_read(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    readers: ArgumentReaders,
+) -> ReadPlan | None:
+    """The plan of a document that has already passed validation, or None."""
+    operation = _operation(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    if operation.directives:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    root = schema.query_type
+    if root is None:
+        return None
+    builder = _Builder(fragments, readers)
+    try:
+        fields = builder.fields(root, [operation.selection_set])
+    except NotPlannable:
+        return None
+    return ReadPlan(
+        operation_name=operation.name.value if operation.name else None,
+        fields=fields,
+        _variables=tuple(operation.variable_definitions or ()),
+        _argument_sites=tuple(builder.sites),
+    )
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name and o.name.value == name), None)
+
+
+class _Builder:
+    def __init__(
+        self, fragments: dict[str, FragmentDefinitionNode], readers: ArgumentReaders
+    ) -> None:
+        self._fragments = fragments
+        self._readers = readers
+        self.sites: list[_ArgumentSite] = []
+
+    def fields(
+        self, parent: GraphQLObjectType, selection_sets: list[SelectionSetNode]
+    ) -> tuple[PlannedField, ...]:
+        grouped: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            self._collect(parent, selection_set, grouped)
+        return tuple(self._field(parent, key, nodes) for key, nodes in grouped.items())
+
+    def _collect(
+        self,
+        parent: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        grouped: dict[str, list[FieldNode]],
+    ) -> None:
+        """Fields in execution order, merged by response key (validation already proved
+        same-key fields mergeable)."""
+        for selection in selection_set.selections:
+            if selection.directives:
+                raise NotPlannable("directives")
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is not None and condition.name.value != parent.name:
+                    raise NotPlannable("type condition")
+                self._collect(parent, selection.selection_set, grouped)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self._fragments.get(selection.name.value)
+                if (
+                    fragment is None
+                    or fragment.directives
+                    or fragment.type_condition.name.value != parent.name
+                    or getattr(selection, "arguments", None)
+                ):
+                    raise NotPlannable("fragment")
+                self._collect(parent, fragment.selection_set, grouped)
+
+    def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> PlannedField:
+        name = nodes[0].name.value
+        if name == TYPENAME:
+            return PlannedField(key=key, name=name, parent=parent.name)
+        if name.startswith("__"):
+            raise NotPlannable("introspection")
+        definition = parent.fields.get(name)
+        if definition is None:
+            raise NotPlannable("unknown field")
+        slot = None
+        if definition.args:
+            reader = self._readers.get((parent.name, name))
+            if reader is None:
+                raise NotPlannable("no reader")
+            slot = len(self.sites)
+            self.sites.append(_ArgumentSite(definition, nodes[0], reader))
+        children: tuple[PlannedField, ...] = ()
+        named = get_named_type(definition.type)
+        if isinstance(named, GraphQLObjectType):
+            children = self.fields(named, [n.selection_set for n in nodes if n.selection_set])
+        elif not _is_leaf(named):
+            raise NotPlannable("abstract type")
+        return PlannedField(
+            key=key, name=name, parent=parent.name, children=children, argument_slot=slot
+        )
+
+
+def _is_leaf(named: object) -> bool:
+    return isinstance(named, GraphQLEnumType | GraphQLScalarType)

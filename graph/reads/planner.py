@@ -1,0 +1,82 @@
+"""Plans each distinct document once: parse, validate, plan, compile, cache.
+
+The cache is bounded (least recently used out) and keyed by the document's text and
+operation name. A document that cannot be compiled is cached as such, so it costs one
+lookup before going to the executor. Long documents are never cached: they would let a
+client fill memory with distinct texts.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, parse, specified_rules, validate
+
+from graph.auth import Claims
+from graph.reads.plan import ArgumentReaders, ReadPlan, plan_read
+
+# Runs a compiled read as the viewer with the bound arguments; returns the `data` JSON.
+CompiledReader = Callable[[Claims, Sequence[object]], Awaitable[bytes]]
+Compile = Callable[[ReadPlan], CompiledReader | None]
+
+MAX_CACHED_DOCUMENT_CHARS = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRead:
+    plan: ReadPlan
+    run: CompiledReader
+
+
+class ReadPlanner:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        *,
+        rules: Sequence[type[ASTValidationRule]],
+        max_tokens: int,
+        readers: ArgumentReaders,
+        compile_read: Compile,
+        size: int = 512,
+    ) -> None:
+        self._schema = schema
+        self._rules = [*specified_rules, *rules]
+        self._max_tokens = max_tokens
+        self._readers = readers
+        self._compile_read = compile_read
+        self._size = size
+        self._cache: OrderedDict[tuple[str, str | None], PreparedRead | None] = OrderedDict()
+
+    @property
+    def schema(self) -> GraphQLSchema:
+        return self._schema
+
+    def prepare(self, query: str, operation_name: str | None) -> PreparedRead | None:
+        if len(query) > MAX_CACHED_DOCUMENT_CHARS:
+            return None
+        key = (query, operation_name)
+        try:
+            prepared = self._cache[key]
+        except KeyError:
+            prepared = self._prepare(query, operation_name)
+            self._cache[key] = prepared
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return prepared
+
+    def _prepare(self, query: str, operation_name: str | None) -> PreparedRead | None:
+        try:
+            document = parse(query, max_tokens=self._max_tokens)
+        except GraphQLError:
+            return None
+        if validate(self._schema, document, self._rules):
+            return None
+        plan = plan_read(self._schema, document, operation_name, self._readers)
+        if plan is None:
+            return None
+        run = self._compile_read(plan)
+        return PreparedRead(plan, run) if run is not None else None

@@ -1,0 +1,396 @@
+"""Compiled reads (one SQL statement per query) answer exactly as Strawberry's executor
+does, are what actually runs, and fall back to the executor for everything else.
+
+Two gateways share one Postgres: one compiles reads, one executes field by field. Every
+document below goes to both, as the same user, and the bodies must be equal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from graphql import build_schema as build_graphql_schema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import queries
+
+from graph.app import create_app
+from graph.backends.postgres import PostgresBackend
+from graph.reads.planner import MAX_CACHED_DOCUMENT_CHARS
+from tests.conftest import Database, settings_for_tests
+from tests.integration.test_fuzz import _aim_ids
+from tests.support import (
+    ABANDON,
+    ADD_DRAFT,
+    ADD_REVISION,
+    FINALIZE,
+    GET_SESSION,
+    RESOLVE_HOLE,
+    GraphClient,
+    User,
+    create_session,
+    discount_ir,
+    new_user,
+)
+
+READS = ("sessions_by_id", "list_sessions", "current_drafts", "revisions", "drafts", "resolutions")
+
+
+class SpyBackend:
+    """The real backend, counting the field-by-field read calls made to it."""
+
+    def __init__(self, backend: PostgresBackend) -> None:
+        self.backend = backend
+        self.field_reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name in READS:
+            self.field_reads += 1
+        return getattr(self.backend, name)
+
+
+@dataclass
+class Pair:
+    compiled: GraphClient
+    executed: GraphClient
+    spy: SpyBackend
+
+    async def both(
+        self, query: str, variables: dict[str, Any] | None = None, *, user: User
+    ) -> tuple[dict[str, Any], int]:
+        """The compiled gateway's body, after checking the executor's is the same; and the
+        number of field-by-field store reads the compiled gateway made."""
+        before = self.spy.field_reads
+        compiled = await self.compiled.execute(query, variables, user=user)
+        reads = self.spy.field_reads - before
+        executed = await self.executed.execute(query, variables, user=user)
+        assert compiled.status == executed.status
+        assert _without_request_ids(compiled.body) == _without_request_ids(executed.body), query
+        return compiled.body, reads
+
+
+def _without_request_ids(body: dict[str, Any]) -> dict[str, Any]:
+    for error in body.get("errors", []):
+        error.get("extensions", {}).pop("requestId", None)
+    return body
+
+
+@pytest.fixture(scope="module")
+async def pair(database: Database) -> AsyncIterator[Pair]:
+    backend = await PostgresBackend.connect(database.app_dsn, pool_size=4)
+    spy = SpyBackend(backend)
+    compiled_app = create_app(settings_for_tests(), backend=spy)  # type: ignore[arg-type]
+    executed_app = create_app(settings_for_tests(graph_compiled_reads=False), backend=backend)
+    async with (
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=compiled_app), base_url="http://gateway"
+        ) as compiled_http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=executed_app), base_url="http://gateway"
+        ) as executed_http,
+    ):
+        yield Pair(GraphClient(compiled_http), GraphClient(executed_http), spy)
+    await backend.close()
+
+
+@dataclass
+class World:
+    alice: User
+    bob: User
+    sessions: list[str]  # alice's, newest first after seeding
+    bobs: str
+
+
+@pytest.fixture(scope="module")
+async def world(pair: Pair) -> World:
+    """Alice: an active session with answers, drafts and revisions, a finalized one, an
+    abandoned one and two plain ones. Bob: one session."""
+    alice, bob = new_user(), new_user()
+    client = pair.executed
+    rich = await create_session(client, alice, holes=["h1", "h2", "h3"], title="rich")
+    for hole in ("h1", "h2"):
+        input_ = {"sessionId": rich["id"], "holeId": hole, "text": f"answer {hole}"}
+        (await client.execute(RESOLVE_HOLE, {"input": input_}, user=alice)).ok()
+    draft = {
+        "sessionId": rich["id"],
+        "ir": discount_ir(["h3"]),
+        "validationStatus": "INCOMPLETE",
+        "appliedHoleIds": ["h1"],
+        "metadata": {"model": "m", "score": 0.5},
+    }
+    (await client.execute(ADD_DRAFT, {"input": draft}, user=alice)).ok()
+    revision = {"sessionId": rich["id"], "content": "edit", "targetHole": "h3"}
+    (await client.execute(ADD_REVISION, {"input": revision}, user=alice)).ok()
+    done = await create_session(client, alice, holes=[], title="done")
+    (await client.execute(FINALIZE, {"input": {"id": done["id"]}}, user=alice)).ok()
+    dropped = await create_session(client, alice, title=None)
+    (await client.execute(ABANDON, {"input": {"id": dropped["id"]}}, user=alice)).ok()
+    plain = [
+        (await create_session(client, alice, title=f"plain {i}", metadata={"i": i}))["id"]
+        for i in range(2)
+    ]
+    bobs = await create_session(client, bob, title="bob's")
+    return World(alice, bob, [*reversed(plain), dropped["id"], done["id"], rich["id"]], bobs["id"])
+
+
+CONNECTION = "totalCount pageInfo { hasNextPage endCursor } edges { cursor node { %s } }"
+REVISION = "id number content type targetHole metadata createdAt __typename"
+DRAFT = "id version ir validationStatus smtResults ambiguities metadata createdAt"
+RESOLUTION = "id holeId text type applied metadata createdAt"
+EVERYTHING = f"""
+  __typename id status source title metadata version createdAt updatedAt finalizedAt
+  unresolvedHoles currentDraft {{ {DRAFT} }}
+  revisions {{ {CONNECTION % REVISION} }}
+  drafts {{ {CONNECTION % DRAFT} }}
+  resolutions {{ {CONNECTION % RESOLUTION} }}
+"""
+
+
+async def test_one_session_with_everything(pair: Pair, world: World) -> None:
+    query = f"query One($id: ID!) {{ session(id: $id) {{ {EVERYTHING} }} }}"
+    body, reads = await pair.both(query, {"id": world.sessions[-1]}, user=world.alice)
+    assert reads == 0
+    session = body["data"]["session"]
+    assert session["title"] == "rich"
+    assert session["revisions"]["totalCount"] == 4  # INITIAL, two HOLE_FILLs, the edit
+    assert session["drafts"]["totalCount"] == 2
+    assert [e["node"]["holeId"] for e in session["resolutions"]["edges"]] == ["h1", "h2"]
+
+
+async def test_the_support_suites_session_query(pair: Pair, world: World) -> None:
+    for session_id in world.sessions:
+        body, reads = await pair.both(GET_SESSION, {"id": session_id}, user=world.alice)
+        assert reads == 0
+        assert body["data"]["session"]["id"] == session_id
+
+
+async def test_the_session_list_pages_by_cursor(pair: Pair, world: World) -> None:
+    query = f"""query List($first: Int, $after: String, $status: SessionStatus) {{
+      sessions(first: $first, after: $after, status: $status) {{ {CONNECTION % EVERYTHING} }}
+    }}"""
+    seen: list[str] = []
+    after = None
+    while True:
+        variables = {"first": 2, "after": after}
+        body, reads = await pair.both(query, variables, user=world.alice)
+        assert reads == 0
+        page = body["data"]["sessions"]
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == world.sessions
+    for status in ("ACTIVE", "FINALIZED", "ABANDONED", None):
+        body, reads = await pair.both(query, {"status": status}, user=world.alice)
+        assert reads == 0
+        statuses = {e["node"]["status"] for e in body["data"]["sessions"]["edges"]}
+        assert statuses == ({status} if status else {"ACTIVE", "FINALIZED", "ABANDONED"})
+
+
+async def test_child_pages_filters_and_empty_pages(pair: Pair, world: World) -> None:
+    rich = world.sessions[-1]
+    first_page = f"""query P($id: ID!) {{ session(id: $id) {{
+      revisions(first: 2) {{ {CONNECTION % "number"} }}
+      drafts(first: 1) {{ {CONNECTION % "version"} }}
+      applied: resolutions(applied: true) {{ {CONNECTION % "holeId applied"} }}
+      pending: resolutions(applied: false) {{ {CONNECTION % "holeId applied"} }}
+      none: revisions(first: 0) {{ {CONNECTION % "number"} }}
+    }} }}"""
+    body, reads = await pair.both(first_page, {"id": rich}, user=world.alice)
+    assert reads == 0
+    session = body["data"]["session"]
+    assert [e["node"]["holeId"] for e in session["applied"]["edges"]] == ["h1"]
+    assert [e["node"]["holeId"] for e in session["pending"]["edges"]] == ["h2"]
+    assert session["none"]["edges"] == []
+    assert session["none"]["pageInfo"] == {"hasNextPage": True, "endCursor": None}
+    after = session["revisions"]["pageInfo"]["endCursor"]
+    next_page = f"""query N($id: ID!, $after: String) {{ session(id: $id) {{
+      revisions(first: 10, after: $after) {{ {CONNECTION % "number"} }} }} }}"""
+    body, reads = await pair.both(next_page, {"id": rich, "after": after}, user=world.alice)
+    assert reads == 0
+    numbers = [e["node"]["number"] for e in body["data"]["session"]["revisions"]["edges"]]
+    assert numbers == [3, 4]
+
+
+async def test_fragments_aliases_typenames_and_several_roots(pair: Pair, world: World) -> None:
+    query = """
+    query Mixed($a: ID!, $b: ID!) {
+      __typename
+      me: viewer { id __typename }
+      first: session(id: $a) { ...Core ... on Session { draft: currentDraft { version } } }
+      second: session(id: $b) { ...Core id }
+      sessions(first: 1) {
+        __typename edges { __typename node { ...Core } } pageInfo { __typename }
+      }
+    }
+    fragment Core on Session {
+      id status ... { title } revisions(first: 1) { __typename totalCount }
+    }
+    """
+    variables = {"a": world.sessions[0], "b": world.sessions[-1]}
+    body, reads = await pair.both(query, variables, user=world.alice)
+    assert reads == 0
+    assert body["data"]["me"] == {"id": str(world.alice.id), "__typename": "Viewer"}
+    assert list(body["data"]["second"]) == ["id", "status", "title", "revisions"]
+
+
+async def test_another_users_session_is_null_and_absent_from_lists(
+    pair: Pair, world: World
+) -> None:
+    query = f"query Q($id: ID!) {{ session(id: $id) {{ {EVERYTHING} }} sessions {{ totalCount }} }}"
+    for session_id in (world.bobs, str(uuid.uuid4())):
+        body, reads = await pair.both(query, {"id": session_id}, user=world.alice)
+        assert reads == 0
+        assert body["data"]["session"] is None
+        assert body["data"]["sessions"]["totalCount"] == len(world.sessions)
+    body, _ = await pair.both(query, {"id": world.sessions[0]}, user=world.bob)
+    assert body["data"] == {"session": None, "sessions": {"totalCount": 1}}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("query Q($id: ID!) { session(id: $id) { id } }", {"id": "not-a-uuid"}),
+        ("{ sessions(first: 500) { totalCount } }", None),
+        ('{ sessions(after: "bogus") { totalCount } }', None),
+        ("query Q($s: SessionStatus) { sessions(status: $s) { totalCount } }", {"s": "NOPE"}),
+        ("query Q($id: ID!) { session(id: $id) { revisions(first: -1) { totalCount } } }", None),
+        ("{ sessions { edges { node { nope } } } }", None),
+        ("{ viewer { id } ", None),
+    ],
+)
+async def test_bad_requests_get_the_executors_errors(
+    pair: Pair, world: World, query: str, variables: dict[str, Any] | None
+) -> None:
+    body, _ = await pair.both(query, variables, user=world.alice)
+    assert body["errors"]
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}
+
+
+async def test_timestamps_keep_pythons_isoformat(
+    pair: Pair, world: World, database: Database
+) -> None:
+    """Postgres trims trailing zeros of fractions; Python's isoformat keeps six digits, or none
+    when the fraction is zero. Both are written as the executor writes them."""
+    rich = world.sessions[-1]
+    conn = await asyncpg.connect(database.admin_dsn)
+    try:
+        await conn.execute(
+            """update public.revisions set created_at = case number
+                 when 1 then timestamptz '2026-01-02 03:04:05+00'
+                 when 2 then timestamptz '2026-01-02 03:04:05.12+00'
+                 when 3 then timestamptz '1999-12-31 23:59:59.000001+05:30'
+                 else created_at end
+               where session_id = $1""",
+            uuid.UUID(rich),
+        )
+    finally:
+        await conn.close()
+    query = "query T($id: ID!) { session(id: $id) { revisions { edges { node { createdAt } } } } }"
+    body, reads = await pair.both(query, {"id": rich}, user=world.alice)
+    assert reads == 0
+    stamps = [e["node"]["createdAt"] for e in body["data"]["session"]["revisions"]["edges"]][:3]
+    assert stamps == [
+        "2026-01-02T03:04:05+00:00",
+        "2026-01-02T03:04:05.120000+00:00",
+        "1999-12-31T18:29:59.000001+00:00",
+    ]
+
+
+async def test_mutations_introspection_and_directives_are_executed(
+    pair: Pair, world: World
+) -> None:
+    for query in (
+        "{ __schema { queryType { name } } }",
+        "{ viewer @include(if: true) { id } }",
+        "query Q($no: Boolean!) { viewer { id @skip(if: $no) } }",
+    ):
+        variables = {"no": False}
+        _, reads = await pair.both(query, variables, user=world.alice)
+        assert reads == 0  # these touch no store reads either way
+    body, reads = await pair.both(
+        "{ sessions { edges { node { id @include(if: true) } } } }", user=world.alice
+    )
+    assert reads == 1  # field by field: the executor ran it
+    assert len(body["data"]["sessions"]["edges"]) == len(world.sessions)
+
+
+async def test_a_failing_compiled_read_falls_back_and_says_nothing_internal(
+    pair: Pair, world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_: object) -> bytes:
+        raise ZeroDivisionError("select secret from pg_authid")
+
+    monkeypatch.setattr(PostgresBackend, "_run_compiled", broken)
+    query = "query Fallback($id: ID!) { session(id: $id) { id title } }"
+    with caplog.at_level(logging.ERROR, logger="graph.http"):
+        body, reads = await pair.both(query, {"id": world.sessions[-1]}, user=world.alice)
+    assert body["data"]["session"]["title"] == "rich"
+    assert reads == 1
+    assert "pg_authid" not in str(body)
+    assert any("compiled read failed" in r.message for r in caplog.records)
+
+
+async def test_long_documents_are_not_cached_but_still_answered(pair: Pair, world: World) -> None:
+    padding = "#" + "x" * MAX_CACHED_DOCUMENT_CHARS + "\n"
+    body, reads = await pair.both(padding + "{ sessions { totalCount } }", user=world.alice)
+    assert body["data"]["sessions"]["totalCount"] == len(world.sessions)
+    assert reads == 1
+
+
+EXAMPLES = int(os.environ.get("GRAPH_FUZZ_EXAMPLES", "40")) + 20
+SCHEMA = (Path(__file__).resolve().parents[2] / "schema.graphql").read_text()
+
+
+@pytest.fixture(scope="module")
+def ids(world: World) -> list[str]:
+    return [*world.sessions, world.bobs, str(uuid.uuid4())]
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_generated_queries_agree(
+    pair: Pair, world: World, ids: list[str], data: st.DataObject
+) -> None:
+    """hypothesis-graphql writes queries over the whole Query type; ids are aimed at real
+    sessions (Alice's, Bob's, none) half the time."""
+    query = data.draw(QUERIES)
+    if data.draw(st.booleans()):
+        query = _aim_ids(query, data.draw(st.sampled_from(ids)))
+    try:
+        await pair.both(query, user=world.alice)
+    except BaseException:
+        print("QUERY", query)
+        raise
+
+
+QUERIES = queries(build_graphql_schema(SCHEMA), fields=["session", "sessions", "viewer"])
+
+
+async def test_a_nested_error_that_nulls_everything_is_an_error_not_a_crash(
+    pair: Pair, world: World
+) -> None:
+    """graphql-core cancels the fields still running once `data` is null; a DataLoader's
+    shared future must not be cancelled with them (found by the generated queries)."""
+    query = """query Crash($id: ID!) {
+      session(id: $id) { unresolvedHoles currentDraft { version } }
+      sessions { edges { node { currentDraft { createdAt } unresolvedHoles
+        resolutions(first: 1524) { totalCount } } } }
+    }"""
+    for session_id in world.sessions:
+        body, _ = await pair.both(query, {"id": session_id}, user=world.alice)
+        assert body["data"] is None
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}
