@@ -31,10 +31,13 @@ import httpx
 import psutil
 
 from graph.auth import Claims, mint_token
-from graph.backends.base import ChildPageRequest
 from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
+from graph.limits import Limits, validation_rules
 from graph.migrate import migrate
+from graph.reads.planner import ReadPlanner
+from graph.schema import build_schema
+from graph.schema.arguments import ARGUMENT_READERS
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -292,9 +295,27 @@ def wrk(
 async def floor(
     dsn: str, operation: str, sessions: dict[uuid.UUID, list[str]], seconds: int
 ) -> tuple[float, float, float]:
-    """The same SQL as the gateway's Postgres backend, under role + claims, without GraphQL or HTTP."""
+    """The gateway's own SQL (the statement its Postgres backend compiles for the same
+    document), under role + claims in the same transaction shape, without GraphQL or HTTP:
+    arguments are bound before the clock starts."""
     backend = await PostgresBackend.connect(dsn, pool_size=10)
+    schema = build_schema()
+    planner = ReadPlanner(
+        schema._schema,
+        rules=validation_rules(Limits()),
+        max_tokens=Limits().max_tokens,
+        readers=ARGUMENT_READERS,
+        compile_read=backend.compile_read,
+    )
+    prepared = planner.prepare(GATEWAY_QUERIES[operation], None)
+    assert prepared is not None, "the benchmark's document must compile"
     users = list(sessions)
+    bound: dict[str, list[object]] = {}
+    for ids in sessions.values():
+        for sid in ids:
+            arguments = prepared.plan.bind(schema._schema, {"id": sid})
+            assert arguments is not None
+            bound[sid] = arguments
     rng = random.Random(3)
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
@@ -303,14 +324,9 @@ async def floor(
         while time.monotonic() < deadline:
             user = rng.choice(users)
             viewer = Claims(user_id=user, raw={"sub": str(user), "role": "authenticated"})
+            arguments = bound[rng.choice(sessions[user])]
             t0 = time.perf_counter()
-            if operation == "session":
-                sid = uuid.UUID(rng.choice(sessions[user]))
-                await backend.sessions_by_id(viewer, [sid])
-                await backend.current_drafts(viewer, [sid])
-                await backend.revisions(viewer, [sid], ChildPageRequest(first=10))
-            else:
-                await backend.list_sessions(viewer, 20, None, None)
+            await prepared.run(viewer, arguments)
             latencies.append(time.perf_counter() - t0)
 
     started = time.monotonic()

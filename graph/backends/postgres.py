@@ -128,6 +128,7 @@ class PostgresBackend:
             min_size=1,
             max_size=pool_size,
             init=_init_connection,
+            reset=_keep_session_state,
             server_settings={
                 "application_name": "session-graph",
                 "statement_timeout": str(statement_timeout_ms),
@@ -498,6 +499,13 @@ async def _rollback(conn: PoolConnectionProxy) -> None:
         await conn.execute("ROLLBACK")
     except Exception:
         logger.info("rollback failed", exc_info=True)
+
+
+async def _keep_session_state(conn: asyncpg.Connection) -> None:
+    """Replaces asyncpg's reset on release (RESET ALL, CLOSE ALL, UNLISTEN *, unlock all:
+    one more round trip per request). This backend changes no session state: role and
+    claims are set transaction-local and end with the transaction, and asyncpg still
+    rolls back any transaction left open before calling this."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

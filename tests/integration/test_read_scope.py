@@ -12,7 +12,7 @@ import pytest
 from graph.app import create_app
 from graph.backends.postgres import PostgresBackend
 from tests.conftest import Database, settings_for_tests
-from tests.support import GET_SESSION, GraphClient, User, create_session
+from tests.support import FINALIZE, GET_SESSION, GraphClient, User, create_session
 
 
 @pytest.fixture
@@ -65,3 +65,36 @@ async def test_each_mutation_field_keeps_its_own_transaction(
     )
     assert reply.ok()
     assert acquired[0] == 2
+
+
+async def test_a_pooled_connection_goes_back_as_the_login_role_with_no_claims(
+    database: Database, alice: User
+) -> None:
+    """The pool skips asyncpg's RESET ALL on release; nothing of a caller may stay behind
+    on the one connection, whatever the request did."""
+    backend = await PostgresBackend.connect(database.app_dsn, pool_size=1)
+    app = create_app(settings_for_tests(), backend=backend)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://g"
+        ) as http:
+            client = GraphClient(http)
+            session = await create_session(client, alice)
+            requests = [
+                (GET_SESSION, {"id": session["id"]}),  # compiled
+                ("{ sessions { edges { node { id @include(if: true) } } } }", {}),  # executed
+                (FINALIZE, {"input": {"id": session["id"]}}),  # a write
+                ("query Q($id: ID!) { session(id: $id) { id } }", {"id": "bad"}),  # refused early
+            ]
+            for query, variables in requests:
+                await client.execute(query, variables, user=alice)
+                async with backend._pool.acquire() as conn:
+                    assert not conn.is_in_transaction()
+                    row = await conn.fetchrow(
+                        "select current_user as login,"
+                        " coalesce(current_setting('request.jwt.claims', true), '') as claims"
+                    )
+                    assert row["login"] == "authenticator"
+                    assert row["claims"] == ""
+    finally:
+        await backend.close()
