@@ -34,10 +34,10 @@ class Claims:
     user_id: uuid.UUID
     raw: dict[str, Any]
     token: str = field(default="", repr=False)  # forwarded unchanged to pg_graphql
+    as_json: str = field(init=False, repr=False, compare=False)  # what Postgres is handed
 
-    @property
-    def as_json(self) -> str:
-        return orjson.dumps(self.raw).decode()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "as_json", orjson.dumps(self.raw).decode())
 
 
 class TokenVerifier:

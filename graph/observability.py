@@ -8,6 +8,7 @@ operation, a hash of the user id (never the id itself, never a token), duration,
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
@@ -123,6 +124,7 @@ class InstrumentedBackend:
         return timed
 
 
+@functools.lru_cache(maxsize=4096)
 def user_hash(user_id: uuid.UUID | None) -> str | None:
     if user_id is None:
         return None
