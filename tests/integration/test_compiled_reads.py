@@ -1,8 +1,10 @@
 """Compiled reads (one SQL statement per query) answer exactly as Strawberry's executor
 does, are what actually runs, and fall back to the executor for everything else.
 
-Two gateways share one Postgres: one compiles reads, one executes field by field. Every
-document below goes to both, as the same user, and the bodies must be equal.
+Two gateways share one store: one compiles reads, one executes field by field. Every
+document below goes to both, as the same user, and the bodies must be equal. The pair is
+made once per backend: Postgres (one SQL statement) and pg_graphql through the stand-in
+(one upstream request).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
 from graph.app import create_app
+from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.reads.planner import MAX_CACHED_DOCUMENT_CHARS
-from tests.conftest import Database, settings_for_tests
+from tests.conftest import TEST_ANON_KEY, Database, Standin, settings_for_tests
 from tests.integration.test_fuzz import _aim_ids
 from tests.support import (
     ABANDON,
@@ -48,7 +51,7 @@ READS = ("sessions_by_id", "list_sessions", "current_drafts", "revisions", "draf
 class SpyBackend:
     """The real backend, counting the field-by-field read calls made to it."""
 
-    def __init__(self, backend: PostgresBackend) -> None:
+    def __init__(self, backend: PostgresBackend | PgGraphqlBackend) -> None:
         self.backend = backend
         self.field_reads = 0
 
@@ -84,9 +87,15 @@ def _without_request_ids(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="module")
-async def pair(database: Database) -> AsyncIterator[Pair]:
-    backend = await PostgresBackend.connect(database.app_dsn, pool_size=4)
+@pytest.fixture(scope="module", params=["postgres", "pg_graphql"])
+async def pair(
+    request: pytest.FixtureRequest, database: Database, standin: Standin
+) -> AsyncIterator[Pair]:
+    backend: PostgresBackend | PgGraphqlBackend
+    if request.param == "postgres":
+        backend = await PostgresBackend.connect(database.app_dsn, pool_size=4)
+    else:
+        backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
     spy = SpyBackend(backend)
     compiled_app = create_app(settings_for_tests(), backend=spy)  # type: ignore[arg-type]
     executed_app = create_app(settings_for_tests(graph_compiled_reads=False), backend=backend)
@@ -331,6 +340,7 @@ async def test_a_failing_compiled_read_falls_back_and_says_nothing_internal(
         raise ZeroDivisionError("select secret from pg_authid")
 
     monkeypatch.setattr(PostgresBackend, "_run_compiled", broken)
+    monkeypatch.setattr(PgGraphqlBackend, "_post", broken)
     query = "query Fallback($id: ID!) { session(id: $id) { id title } }"
     with caplog.at_level(logging.ERROR, logger="graph.http"):
         body, reads = await pair.both(query, {"id": world.sessions[-1]}, user=world.alice)

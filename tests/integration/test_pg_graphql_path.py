@@ -3,6 +3,7 @@ no key that bypasses RLS, and failures of the upstream mapped to our error codes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import time
@@ -15,8 +16,11 @@ import pytest
 from starlette.applications import Starlette
 
 from graph.app import create_app
+from graph.backends import pg_graphql
 from graph.backends.pg_graphql import PgGraphqlBackend, PreparedRequest, load_documents
+from graph.backends.pg_graphql_reads import UpstreamRead, compile_read
 from graph.config import Settings
+from graph.reads.plan import ReadPlan
 from tests.conftest import TEST_ANON_KEY, Standin, settings_for_tests
 from tests.support import GET_SESSION, GraphClient, User, create_session, new_user
 
@@ -47,18 +51,26 @@ async def via_standin(standin: Standin) -> AsyncIterator[GraphClient]:
 async def test_upstream_requests_are_bounded_by_the_query_shape(
     via_standin: GraphClient, standin: Standin
 ) -> None:
-    counts = {}
-    for sessions in (2, 12):
-        user = new_user()
-        for _ in range(sessions):
-            await create_session(via_standin, user)
-        before = standin.state.requests
-        reply = await via_standin.execute(NESTED, {"first": 50}, user=user)
-        assert len(reply.ok()["sessions"]["edges"]) == sessions
-        counts[sessions] = standin.state.requests - before
-    # One request for the list, one per nested field: currentDraft and unresolvedHoles
-    # share a loader; revisions, drafts, resolutions one each.
-    assert counts == {2: 5, 12: 5}
+    backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
+    field_by_field = settings_for_tests(graph_compiled_reads=False)
+    try:
+        async for executed in _client_for(backend, field_by_field):
+            counts: dict[str, dict[int, int]] = {"compiled": {}, "executed": {}}
+            for sessions in (2, 12):
+                user = new_user()
+                for _ in range(sessions):
+                    await create_session(via_standin, user)
+                for path, client in (("compiled", via_standin), ("executed", executed)):
+                    before = standin.state.requests
+                    reply = await client.execute(NESTED, {"first": 50}, user=user)
+                    assert len(reply.ok()["sessions"]["edges"]) == sessions
+                    counts[path][sessions] = standin.state.requests - before
+    finally:
+        await backend.close()
+    # Compiled: the whole query is one upstream document. Field by field: one request for
+    # the list, one per nested field (currentDraft and unresolvedHoles share a loader;
+    # revisions, drafts, resolutions one each), however many sessions.
+    assert counts == {"compiled": {2: 1, 12: 1}, "executed": {2: 5, 12: 5}}
 
 
 async def test_the_gateway_opens_no_database_connection(
@@ -148,12 +160,32 @@ async def test_an_upstream_rejection_is_masked_and_logged(
         "{ edges { node { dneField } } } }"
     )
     try:
-        async for client in _client_for(backend):
+        async for client in _client_for(backend, settings_for_tests(graph_compiled_reads=False)):
             reply = await client.execute(GET_SESSION, {"id": str(alice.id)}, user=alice)
             assert reply.codes == ["INTERNAL_SERVER_ERROR"]
             assert "dneField" not in json.dumps(reply.body)
     finally:
         await backend.close()
+    assert any("dneField" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_rejected_compiled_read_is_logged_and_executed_instead(
+    via_standin: GraphClient,
+    alice: User,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(plan: ReadPlan) -> UpstreamRead | None:
+        read = compile_read(plan)
+        assert read is not None
+        assert read.document is not None
+        return dataclasses.replace(read, document=read.document.replace("{ ", "{ dneField ", 1))
+
+    monkeypatch.setattr(pg_graphql, "compile_read", broken)
+    session = await create_session(via_standin, alice, title="still answered")
+    reply = await via_standin.execute(GET_SESSION, {"id": session["id"]}, user=alice)
+    assert reply.ok()["session"]["title"] == "still answered"
+    assert "dneField" not in json.dumps(reply.body)
     assert any("dneField" in record.getMessage() for record in caplog.records)
 
 
