@@ -31,11 +31,12 @@ import httpx
 import psutil
 
 from graph.auth import Claims, mint_token
+from graph.backends.pg_graphql_reads import compile_read as compile_pg_graphql_read
 from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
 from graph.limits import Limits, validation_rules
 from graph.migrate import migrate
-from graph.reads.planner import ReadPlanner
+from graph.reads.planner import ReadPlanner, plan_query
 from graph.schema import build_schema
 from graph.schema.arguments import ARGUMENT_READERS
 
@@ -522,6 +523,27 @@ def main() -> int:  # noqa: PLR0915 - the run, top to bottom
     return 0
 
 
+def upstream_request(query: str) -> tuple[str, dict[str, Any]]:
+    """The document and variables the gateway's pg_graphql backend sends for `query`."""
+    schema = build_schema()._schema
+    limits = Limits()
+    plan = plan_query(
+        schema,
+        query,
+        None,
+        rules=validation_rules(limits),
+        max_tokens=limits.max_tokens,
+        readers=ARGUMENT_READERS,
+    )
+    assert plan is not None
+    read = compile_pg_graphql_read(plan)
+    bound = plan.bind(schema, {})
+    assert read is not None
+    assert read.document is not None
+    assert bound is not None
+    return read.document, read.variables(bound)
+
+
 def pg_graphql_overhead(
     app_dsn: str,
     sessions: dict[uuid.UUID, list[str]],
@@ -532,7 +554,6 @@ def pg_graphql_overhead(
     """p50 of `sessions` through the gateway's pg_graphql backend against the same
     upstream request sent straight to the stand-in, one connection at a time (latency,
     not throughput). Returns (gateway p50, direct p50, difference) in ms."""
-    from graph.backends.pg_graphql import load_documents  # noqa: PLC0415
 
     anon = "bench-anon-key"
     standin_port, gateway_port = 18082, 18083
@@ -562,14 +583,14 @@ def pg_graphql_overhead(
     gateway_url = f"http://127.0.0.1:{gateway_port}/graphql"
     wait_for(direct_url, standin, {**auth, "apikey": anon})
     wait_for(gateway_url, gateway, auth)
-    document = load_documents()["ListSessions"].text
+    document, variables = upstream_request(GATEWAY_QUERIES["sessions"])
     direct_bodies = tmp_path / "direct.tsv"
     gateway_bodies = tmp_path / "gateway-list.tsv"
     with direct_bodies.open("w") as d, gateway_bodies.open("w") as g:
         for u in list(sessions)[:50]:
             t = token(u)
             d.write(
-                f"{t}\t{json.dumps({'query': document, 'variables': {'filter': {}, 'first': 20, 'after': None}})}\n"
+                f"{t}\t{json.dumps({'query': document, 'variables': variables})}\n"
             )
             g.write(f"{t}\t{json.dumps({'query': GATEWAY_QUERIES['sessions'], 'variables': {}})}\n")
     wrk(gateway_url, gateway_bodies, 2, [], connections=1)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+import aiohttp
 import httpx
 import orjson
 from gql import Client, GraphQLRequest
@@ -156,14 +157,28 @@ class PgGraphqlBackend:
         )
         self._documents = load_documents()
         self._session: AsyncClientSession | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._anon_key = anon_key
+        self._timeout_s = timeout_s
+        self._max_connections = max_connections
 
     @classmethod
     async def connect(cls, supabase_url: str, anon_key: str, **options: Any) -> PgGraphqlBackend:
         backend = cls(supabase_url, anon_key, **options)
         backend._session = await backend._client.connect_async()  # type: ignore[no-untyped-call]
+        backend._http = aiohttp.ClientSession(
+            headers={"apikey": backend._anon_key},
+            timeout=aiohttp.ClientTimeout(
+                total=backend._timeout_s, connect=min(backend._timeout_s, 3.0)
+            ),
+            connector=aiohttp.TCPConnector(limit=backend._max_connections),
+        )
         return backend
 
     async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
         if self._session is not None:
             await self._client.close_async()  # type: ignore[no-untyped-call]
             self._session = None
@@ -188,29 +203,30 @@ class PgGraphqlBackend:
         return run
 
     async def _post(self, viewer: Claims, read: UpstreamRead, bound: Sequence[object]) -> Any:
-        """A compiled read's one request, on gql's own httpx client (same pool, same
-        `apikey`) without gql's per-request machinery. Any failure raises: the gateway
-        then executes the query field by field, which reports it in the usual shape."""
-        http = getattr(self._client.transport, "client", None)
-        if not isinstance(http, httpx.AsyncClient):
+        """A compiled read's one request, on an aiohttp session: gql's httpx transport
+        costs about 1.2 ms of CPU per request more, on the path that matters most. Any
+        failure raises: the gateway then executes the query field by field, which
+        reports it in the usual shape."""
+        if self._http is None:
             raise UpstreamUnavailable("the upstream connection is closed")
         body = orjson.dumps({"query": read.document, "variables": read.variables(bound)})
         try:
-            response = await http.post(
+            async with self._http.post(
                 self.endpoint,
-                content=body,
+                data=body,
                 headers={
                     "Authorization": f"Bearer {viewer.token}",
                     "Content-Type": "application/json",
                 },
-            )
-        except httpx.HTTPError as exc:
+            ) as response:
+                status, content = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise UpstreamUnavailable("the database API is unavailable; retry") from exc
-        if response.status_code == 401:
+        if status == 401:
             raise Unauthenticated("the token was refused")
-        if response.status_code != 200:
+        if status != 200:
             raise UpstreamUnavailable("the database API is unavailable; retry")
-        answer = orjson.loads(response.content)
+        answer = orjson.loads(content)
         if answer.get("errors") or not isinstance(answer.get("data"), dict):
             raise _query_error("CompiledRead", answer.get("errors") or ["no data"])
         return answer["data"]

@@ -42,7 +42,7 @@ class ReadPlanner:
         size: int = 512,
     ) -> None:
         self._schema = schema
-        self._rules = [*specified_rules, *rules]
+        self._rules = rules
         self._max_tokens = max_tokens
         self._readers = readers
         self._compile_read = compile_read
@@ -69,14 +69,32 @@ class ReadPlanner:
         return prepared
 
     def _prepare(self, query: str, operation_name: str | None) -> PreparedRead | None:
-        try:
-            document = parse(query, max_tokens=self._max_tokens)
-        except GraphQLError:
-            return None
-        if validate(self._schema, document, self._rules):
-            return None
-        plan = plan_read(self._schema, document, operation_name, self._readers)
-        if plan is None:
-            return None
-        run = self._compile_read(plan)
-        return PreparedRead(plan, run) if run is not None else None
+        plan = plan_query(
+            self._schema,
+            query,
+            operation_name,
+            rules=self._rules,
+            max_tokens=self._max_tokens,
+            readers=self._readers,
+        )
+        run = self._compile_read(plan) if plan is not None else None
+        return PreparedRead(plan, run) if plan is not None and run is not None else None
+
+
+def plan_query(
+    schema: GraphQLSchema,
+    query: str,
+    operation_name: str | None,
+    *,
+    rules: Sequence[type[ASTValidationRule]],
+    max_tokens: int,
+    readers: ArgumentReaders,
+) -> ReadPlan | None:
+    """Parse, validate (with `rules` on top of the specified ones) and plan a document."""
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return None
+    if validate(schema, document, [*specified_rules, *rules]):
+        return None
+    return plan_read(schema, document, operation_name, readers)
