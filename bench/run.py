@@ -589,9 +589,7 @@ def pg_graphql_overhead(
     with direct_bodies.open("w") as d, gateway_bodies.open("w") as g:
         for u in list(sessions)[:50]:
             t = token(u)
-            d.write(
-                f"{t}\t{json.dumps({'query': document, 'variables': variables})}\n"
-            )
+            d.write(f"{t}\t{json.dumps({'query': document, 'variables': variables})}\n")
             g.write(f"{t}\t{json.dumps({'query': GATEWAY_QUERIES['sessions'], 'variables': {}})}\n")
     wrk(gateway_url, gateway_bodies, 2, [], connections=1)
     wrk(direct_url, direct_bodies, 2, [], path="/graphql/v1", apikey=anon, connections=1)
