@@ -1,9 +1,11 @@
-"""How long the gateway's GraphQL execution takes with no I/O at all:
+"""How long the gateway's own work takes with no I/O at all:
 `.venv/bin/python -m bench.execution`.
 
-The store here answers at once from memory; it measures Strawberry / graphql-core and our
-resolvers, nothing else, so it bounds what any database work can win. (A measurement aid,
-not a test: the tests always use a real Postgres.)
+The store here answers at once from memory. Two figures per document: Strawberry's
+field-by-field execution alone (graphql-core and our resolvers), and a whole request
+through the ASGI app (token, limits, middlewares, JSON) with compiled reads, where the
+store's one statement is replaced by ready bytes. They bound what any database work can
+win. (A measurement aid, not a test: the tests always use a real Postgres.)
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
+import orjson
+
 from bench.run import GATEWAY_QUERIES, ir_document
-from graph.auth import Claims
+from graph.app import create_app
+from graph.auth import Claims, mint_token
 from graph.backends.base import (
     ChildPageRequest,
     DraftRecord,
@@ -25,8 +30,11 @@ from graph.backends.base import (
     RevisionRecord,
     SessionRecord,
 )
+from graph.config import Settings
 from graph.context import RequestContext
 from graph.http import OperationName, ReadTransaction
+from graph.reads.plan import ReadPlan
+from graph.reads.planner import CompiledReader
 from graph.schema import build_schema
 
 RUNS = 500
@@ -77,12 +85,74 @@ class InstantStore:
     async def read_scope(self, _: Claims) -> AsyncIterator[None]:
         yield
 
+    def compile_read(self, _: ReadPlan) -> CompiledReader:
+        answer = orjson.dumps({"session": {"id": str(self.session_id)}})
+
+        async def run(_viewer: Claims, _bound: Sequence[object]) -> bytes:
+            return answer
+
+        return run
+
+    async def close(self) -> None:
+        return None
+
 
 class _Request:
     class state:  # noqa: N801 - shaped like Starlette's request.state
         pass
 
     headers: ClassVar[dict[str, str]] = {}
+
+
+async def whole_request(store: InstantStore, query: str) -> float:
+    """Seconds per request through the ASGI app, compiled reads answering from memory."""
+    secret = "bench-execution-" + "0" * 32
+    app = create_app(
+        Settings(supabase_jwt_secret=secret, database_url="postgresql://unused"),  # type: ignore[arg-type]
+        backend=store,  # type: ignore[arg-type]
+    )
+    token = mint_token(secret, uuid.uuid4(), 3600)
+    body = orjson.dumps({"query": query, "variables": {"id": str(store.session_id)}})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"authorization", f"Bearer {token}".encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    async def once() -> None:
+        await app(dict(scope), receive, send)
+
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            await once()
+        started = time.perf_counter()
+        for _ in range(RUNS * 4):
+            await once()
+        elapsed = (time.perf_counter() - started) / (RUNS * 4)
+    assert set(status) == {200}, status
+    return elapsed
 
 
 async def main() -> None:
@@ -102,8 +172,11 @@ async def main() -> None:
         started = time.perf_counter()
         for _ in range(RUNS):
             await once(query)
+        executed = (time.perf_counter() - started) / RUNS * 1000
+        whole = await whole_request(store, query) * 1000
         print(
-            f"{name}: {(time.perf_counter() - started) / RUNS * 1000:.2f} ms per execution, no I/O"
+            f"{name}: {executed:.2f} ms per field-by-field execution; {whole:.2f} ms per whole "
+            "request with a compiled read; no I/O"
         )
 
 
