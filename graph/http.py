@@ -187,9 +187,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             logger.exception("a compiled read failed; executing the query field by field")
             return None
         finally:
-            self._metrics.backend_latency.labels(call="compiled_read").observe(
-                time.perf_counter() - started
-            )
+            self._metrics.compiled_read_latency.observe(time.perf_counter() - started)
         request.state.operation = prepared.plan.operation_name
         request.state.outcome = self._metrics.observe(
             prepared.plan.operation_name, [], self._elapsed(request)

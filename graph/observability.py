@@ -41,6 +41,7 @@ _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 class Metrics:
     def __init__(self) -> None:
         self._operations: set[str] = set()
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "graph_requests",
@@ -62,6 +63,7 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.compiled_read_latency = self.backend_latency.labels(call="compiled_read")
         self.errors = Counter(
             "graph_errors",
             "Errors returned to clients, by extensions.code.",
@@ -90,8 +92,15 @@ class Metrics:
         """Count one GraphQL request; returns its outcome."""
         label = self.operation_label(operation)
         outcome = "error" if codes else "ok"
-        self.requests.labels(operation=label, outcome=outcome).inc()
-        self.latency.labels(operation=label).observe(seconds)
+        key = (label, outcome)
+        children = self._children.get(key)
+        if children is None:  # labels() costs microseconds; the set is bounded by the labels
+            children = self._children[key] = (
+                self.requests.labels(operation=label, outcome=outcome),
+                self.latency.labels(operation=label),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
         for code in codes:
             self.errors.labels(code=code).inc()
         return outcome
@@ -162,7 +171,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
+            if request_log.isEnabledFor(logging.INFO) and scope["path"] not in (
+                "/healthz",
+                "/readyz",
+                "/metrics",
+            ):
                 request_log.info(
                     "%s",
                     orjson.dumps(

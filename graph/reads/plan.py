@@ -8,11 +8,12 @@ else returns None and is executed normally.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -24,10 +25,15 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    Node,
+    ObjectFieldNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     VariableDefinitionNode,
+    VariableNode,
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -56,11 +62,15 @@ class PlannedField:
     argument_slot: int | None = None  # index into the request's bound arguments
 
 
+_PER_REQUEST = object()  # an argument site whose value depends on the request's variables
+
+
 @dataclass(frozen=True, slots=True)
 class _ArgumentSite:
     definition: GraphQLField
     node: FieldNode
     reader: ArgumentReader
+    value: object = _PER_REQUEST  # bound once at planning when no variable is involved
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +83,16 @@ class ReadPlan:
     def bind(self, schema: GraphQLSchema, variables: dict[str, Any] | None) -> list[object] | None:
         """Each slot's store-ready argument value for this request's variables; None when
         coercion or a resolver's rule would refuse them (the executor then reports it)."""
+        if not self._variables:  # every argument is a literal: bound at planning
+            return [site.value for site in self._argument_sites]
         coerced = get_variable_values(schema, self._variables, variables or {})
         if isinstance(coerced, list):
             return None
         try:
             return [
                 site.reader(get_argument_values(site.definition, site.node, coerced))
+                if site.value is _PER_REQUEST
+                else site.value
                 for site in self._argument_sites
             ]
         except (GraphQLError, GraphError):
@@ -108,12 +122,49 @@ def plan_read(
         fields = builder.fields(root, [operation.selection_set])
     except NotPlannable:
         return None
+    sites = _bind_literals(schema, builder.sites)
+    if sites is None:
+        return None
     return ReadPlan(
         operation_name=operation.name.value if operation.name else None,
         fields=fields,
         _variables=tuple(operation.variable_definitions or ()),
-        _argument_sites=tuple(builder.sites),
+        _argument_sites=sites,
     )
+
+
+def _bind_literals(
+    schema: GraphQLSchema, sites: list[_ArgumentSite]
+) -> tuple[_ArgumentSite, ...] | None:
+    """Sites whose arguments are all literals, bound now; None when one would always be
+    refused (such a document is left to the executor, which reports it)."""
+    no_variables = get_variable_values(schema, (), {})
+    if isinstance(no_variables, list):
+        return None
+    bound = []
+    for site in sites:
+        if _uses_variables(site.node.arguments or ()):
+            bound.append(site)
+            continue
+        try:
+            value = site.reader(get_argument_values(site.definition, site.node, no_variables))
+        except (GraphQLError, GraphError):
+            return None
+        bound.append(replace(site, value=value))
+    return tuple(bound)
+
+
+def _uses_variables(nodes: Iterable[Node]) -> bool:
+    for node in nodes:
+        if isinstance(node, VariableNode):
+            return True
+        if isinstance(node, ArgumentNode | ObjectFieldNode) and _uses_variables([node.value]):
+            return True
+        if isinstance(node, ListValueNode) and _uses_variables(node.values):
+            return True
+        if isinstance(node, ObjectValueNode) and _uses_variables(node.fields):
+            return True
+    return False
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
