@@ -733,7 +733,7 @@ PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
 {{analysis}}
 
 Reproduce: `make bench` (installs wrk from Debian's packages and PostGraphile from npm
-if missing; about {ROUNDS * SECONDS * 6 // 60 + 3} minutes).
+if missing; about {ROUNDS * SECONDS * 6 // 60 + 5} minutes).
 
 {summary}
 """
