@@ -33,6 +33,7 @@ from strawberry.types.unset import UNSET
 
 from graph.auth import Claims, TokenVerifier, bearer_token
 from graph.backends.base import Backend
+from graph.backends.failed import FailedStore
 from graph.context import RequestContext
 from graph.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, GraphError, Unauthenticated
 from graph.observability import Metrics
@@ -181,8 +182,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         started = time.perf_counter()
         try:
             data = await prepared.run(viewer, bound)
-        except GraphError:
-            return None  # e.g. the database is down: the executor retries and reports it
+        except GraphError as exc:
+            # Expected (the store is down, slow, refused the token): the executor reports
+            # it in its usual shape, from this failure rather than by asking again.
+            request.state.store_failure = exc
+            return None
         except Exception:
             logger.exception("a compiled read failed; executing the query field by field")
             return None
@@ -224,10 +228,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
     ) -> RequestContext:
         if not isinstance(request, Request) or not isinstance(response, Response):
             raise TypeError("GraphQL over websockets is not served")
+        failure = getattr(request.state, "store_failure", None)
         return RequestContext(
             request=request,
             response=response,
-            backend=self._backend,
+            backend=FailedStore(failure) if failure else self._backend,
             viewer=getattr(request.state, "viewer", None),
         )
 

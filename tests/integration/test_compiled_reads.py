@@ -28,6 +28,7 @@ from hypothesis_graphql import queries
 from graph.app import create_app
 from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
+from graph.errors import UpstreamUnavailable
 from graph.reads.planner import MAX_CACHED_DOCUMENT_CHARS
 from tests.conftest import TEST_ANON_KEY, Database, Standin, settings_for_tests
 from tests.integration.test_fuzz import _aim_ids
@@ -404,3 +405,30 @@ async def test_a_nested_error_that_nulls_everything_is_an_error_not_a_crash(
         body, _ = await pair.both(query, {"id": session_id}, user=world.alice)
         assert body["data"] is None
         assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}
+
+
+async def test_a_store_failure_is_reported_in_the_executors_shape_without_asking_again(
+    pair: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    async def unavailable(*_: object) -> bytes:
+        calls.append(1)
+        raise UpstreamUnavailable("the database is unavailable; retry")
+
+    monkeypatch.setattr(PostgresBackend, "_run_compiled", unavailable)
+    monkeypatch.setattr(PgGraphqlBackend, "_post", unavailable)
+    query = """query Down($id: ID!) {
+      me: viewer { id } session(id: $id) { id } sessions { totalCount }
+    }"""
+    before = pair.spy.field_reads
+    reply = await pair.compiled.execute(query, {"id": world.sessions[0]}, user=world.alice)
+    assert calls == [1]
+    assert pair.spy.field_reads == before  # the store was not asked again
+    assert reply.status == 200
+    assert reply.body["data"] is None  # `sessions` is non-null
+    assert sorted(e["path"] for e in reply.errors) == [["session"], ["sessions"]]
+    for error in reply.errors:
+        assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+        assert error["extensions"]["retryable"] is True
+        assert error["locations"]

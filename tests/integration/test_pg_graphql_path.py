@@ -127,12 +127,14 @@ async def test_a_slow_upstream_times_out_and_recovers(standin: Standin, alice: U
         async for client in _client_for(backend):
             standin.state.delay_s = 2.0
             started = time.monotonic()
+            before = standin.state.requests
             try:
                 reply = await client.execute("{ sessions { totalCount } }", user=alice)
             finally:
                 standin.state.delay_s = 0.0
             elapsed = time.monotonic() - started
             assert reply.codes == ["UPSTREAM_UNAVAILABLE"]
+            assert standin.state.requests - before == 1  # timed out once, not asked again
             assert elapsed < 1.5
             recovered = await client.execute("{ sessions { totalCount } }", user=alice)
             assert recovered.ok() == {"sessions": {"totalCount": 0}}
