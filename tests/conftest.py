@@ -114,20 +114,26 @@ LIVE = all(os.environ.get(name) for name in LIVE_VARIABLES)
 BACKENDS = ["postgres", "pg_graphql", *(["supabase"] if LIVE else [])]
 
 
+async def connect_backend(
+    kind: str, database: Database, standin: Standin, *, pool_size: int = 10
+) -> PostgresBackend | PgGraphqlBackend:
+    """One of BACKENDS, opened: Postgres directly, pg_graphql through the stand-in, or a
+    real Supabase project."""
+    if kind == "postgres":
+        return await PostgresBackend.connect(database.app_dsn, pool_size=pool_size)
+    if kind == "pg_graphql":
+        return await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
+    return await PgGraphqlBackend.connect(
+        os.environ["SUPABASE_URL"], os.environ["SUPABASE_ANON_KEY"]
+    )
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def backend(
     request: pytest.FixtureRequest, database: Database, standin: Standin
 ) -> AsyncIterator[Backend]:
     """Every gateway test runs once per backend: the same inputs must give the same outputs."""
-    opened: PostgresBackend | PgGraphqlBackend
-    if request.param == "postgres":
-        opened = await PostgresBackend.connect(database.app_dsn, pool_size=10)
-    elif request.param == "pg_graphql":
-        opened = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
-    else:
-        opened = await PgGraphqlBackend.connect(
-            os.environ["SUPABASE_URL"], os.environ["SUPABASE_ANON_KEY"]
-        )
+    opened = await connect_backend(request.param, database, standin)
     yield opened
     await opened.close()
 

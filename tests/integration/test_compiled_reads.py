@@ -30,7 +30,7 @@ from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.errors import UpstreamUnavailable
 from graph.reads.planner import MAX_CACHED_DOCUMENT_CHARS
-from tests.conftest import TEST_ANON_KEY, Database, Standin, settings_for_tests
+from tests.conftest import BACKENDS, Database, Standin, connect_backend, settings_for_tests
 from tests.integration.test_fuzz import _aim_ids
 from tests.support import (
     ABANDON,
@@ -64,6 +64,7 @@ class SpyBackend:
 
 @dataclass
 class Pair:
+    kind: str  # which of BACKENDS
     compiled: GraphClient
     executed: GraphClient
     spy: SpyBackend
@@ -88,15 +89,11 @@ def _without_request_ids(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="module", params=["postgres", "pg_graphql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 async def pair(
     request: pytest.FixtureRequest, database: Database, standin: Standin
 ) -> AsyncIterator[Pair]:
-    backend: PostgresBackend | PgGraphqlBackend
-    if request.param == "postgres":
-        backend = await PostgresBackend.connect(database.app_dsn, pool_size=4)
-    else:
-        backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
+    backend = await connect_backend(request.param, database, standin, pool_size=4)
     spy = SpyBackend(backend)
     compiled_app = create_app(settings_for_tests(), backend=spy)  # type: ignore[arg-type]
     executed_app = create_app(settings_for_tests(graph_compiled_reads=False), backend=backend)
@@ -108,7 +105,7 @@ async def pair(
             transport=httpx.ASGITransport(app=executed_app), base_url="http://gateway"
         ) as executed_http,
     ):
-        yield Pair(GraphClient(compiled_http), GraphClient(executed_http), spy)
+        yield Pair(request.param, GraphClient(compiled_http), GraphClient(executed_http), spy)
     await backend.close()
 
 
