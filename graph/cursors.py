@@ -45,7 +45,12 @@ def _decode(cursor: str, kind: CursorKind) -> list[object]:
 
 
 def session_cursor(updated_at: datetime, session_id: UUID) -> str:
-    return _encode([CursorKind.SESSION.value, updated_at.isoformat(), str(session_id)])
+    return session_cursor_of(updated_at.isoformat(), str(session_id))
+
+
+def session_cursor_of(updated_at_iso: str, session_id: str) -> str:
+    """The same cursor from text: `updated_at.isoformat()` and the uuid's canonical form."""
+    return _encode([CursorKind.SESSION.value, updated_at_iso, session_id])
 
 
 def parse_session_cursor(cursor: str) -> SessionCursor:
