@@ -485,12 +485,18 @@ def _begin_as(viewer: Claims, *, read_only: bool) -> str:
 
     The claims are the verified token's JSON, written as a SQL string literal; with
     standard_conforming_strings on (set for every connection) doubling quotes is the whole
-    of the quoting, and JSON text holds no raw NUL."""
+    of the quoting, and JSON text holds no raw NUL.
+
+    Reads also ask for generic plans: a compiled read's optional filters (`$1 is null or
+    status = $1`) made Postgres re-plan the `sessions` statement on every execution
+    (pg_prepared_statements: 0 generic, 50 custom), about 0.2 ms of database time each,
+    and every read here is keyed by the caller's user id whatever the values."""
     literal = "'" + viewer.as_json.replace("'", "''") + "'"
     mode = " ISOLATION LEVEL REPEATABLE READ, READ ONLY" if read_only else ""
+    generic = ", set_config('plan_cache_mode', 'force_generic_plan', true)" if read_only else ""
     return (
         f"BEGIN{mode}; SELECT set_config('role', 'authenticated', true), "
-        f"set_config('request.jwt.claims', {literal}, true)"
+        f"set_config('request.jwt.claims', {literal}, true){generic}"
     )
 
 

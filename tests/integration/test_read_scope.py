@@ -98,3 +98,32 @@ async def test_a_pooled_connection_goes_back_as_the_login_role_with_no_claims(
                     assert row["claims"] == ""
     finally:
         await backend.close()
+
+
+async def test_reads_run_on_generic_plans(database: Database, alice: User) -> None:
+    """A compiled `sessions` read has optional filters (`$1 is null or status = $1`), for
+    which Postgres would otherwise plan again on every execution."""
+    backend = await PostgresBackend.connect(database.app_dsn, pool_size=1)
+    app = create_app(settings_for_tests(), backend=backend)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://g"
+        ) as http:
+            client = GraphClient(http)
+            await create_session(client, alice)
+            for _ in range(8):
+                reply = await client.execute(
+                    "query Listing { sessions(first: 5) { totalCount edges { node { id } } } }",
+                    user=alice,
+                )
+                assert reply.ok()["sessions"]["totalCount"] == 1
+            async with backend._pool.acquire() as conn:
+                plans = await conn.fetchrow(
+                    "select generic_plans, custom_plans from pg_prepared_statements"
+                    " where statement like 'select json_build_object(''sessions''%'"
+                )
+    finally:
+        await backend.close()
+    assert plans is not None
+    assert plans["generic_plans"] == 8
+    assert plans["custom_plans"] == 0
