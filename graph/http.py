@@ -7,6 +7,8 @@ that knows about both HTTP and GraphQL errors.
   X-Request-ID header and the request's log line); internal details never leave.
 - `Accept: application/graphql-response+json` gets that media type, and 400 when the
   request itself was invalid (no data), as the GraphQL-over-HTTP spec says.
+- A JSON POST whose document has a compiled plan (graph/reads/) is answered by one store
+  statement; anything else, and every error, goes through Strawberry's executor.
 """
 
 from __future__ import annotations
