@@ -162,11 +162,9 @@ class Machine:
 
 def ensure_tools() -> None:
     if shutil.which("wrk") is None:
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "wrk"],
-            check=True,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=apt_env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=apt_env)
     if not (NODE_DIR / "node_modules" / "postgraphile").is_dir():
         subprocess.run(
             [
