@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -44,6 +45,12 @@ from graph.reads.planner import ReadPlanner
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 logger = logging.getLogger(__name__)
+
+# The request body parsed for a compiled read, kept for Strawberry when the request goes to
+# the executor after all (Starlette hands both the same bytes object), so it is parsed once.
+_parsed_body: ContextVar[tuple[bytes, object] | None] = ContextVar(
+    "session_graph_parsed_body", default=None
+)
 
 
 def error_code(error: GraphQLError) -> str:
@@ -128,6 +135,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
+        parsed = _parsed_body.get()
+        if parsed is not None and parsed[0] is data:  # _json_post read this body already
+            return parsed[1]
         return orjson.loads(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -271,10 +281,12 @@ async def _json_post(request: Request) -> tuple[str, str | None, dict[str, Any] 
         return None
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
+    body = await request.body()
     try:
-        payload = orjson.loads(await request.body())
+        payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+    _parsed_body.set((body, payload))
     if not isinstance(payload, dict):
         return None
     query, name, variables = (

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import jwt
+from graphql import StringValueNode, parse, print_ast
+from graphql.language import ArgumentNode, ObjectFieldNode, Visitor, visit
 
 from graph.auth import mint_token
 
@@ -238,3 +240,20 @@ async def create_session(
     reply = await client.execute(CREATE_SESSION, {"input": payload}, user=user)
     session: dict[str, Any] = reply.ok()["createSession"]["session"]
     return session
+
+
+def aim_ids(document: str, target: str) -> str:
+    """Point every `id` / `sessionId` argument of a generated document at `target`."""
+
+    class Aim(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> Any:
+            if node.name.value in ("id", "sessionId"):
+                return ArgumentNode(name=node.name, value=StringValueNode(value=target))
+            return None
+
+        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> Any:
+            if node.name.value in ("id", "sessionId"):
+                return ObjectFieldNode(name=node.name, value=StringValueNode(value=target))
+            return None
+
+    return print_ast(visit(parse(document), Aim()))

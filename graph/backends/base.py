@@ -90,6 +90,12 @@ class Page(Generic[T]):
     total_count: int
 
 
+def _checked(value: object, kind: type[T]) -> T:
+    if not isinstance(value, kind):  # a reader and a compiler disagree: a bug
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class SessionPageRequest:
     """A page of the caller's sessions, newest updated first."""
@@ -97,6 +103,11 @@ class SessionPageRequest:
     first: int
     after: SessionCursor | None = None
     status: str | None = None
+
+    @classmethod
+    def of(cls, value: object) -> SessionPageRequest:
+        """A compiled read's bound argument, as what it is."""
+        return _checked(value, cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,11 @@ class ChildPageRequest:
     first: int
     after: int | None = None
     applied: bool | None = None  # resolutions only
+
+    @classmethod
+    def of(cls, value: object) -> ChildPageRequest:
+        """A compiled read's bound argument, as what it is."""
+        return _checked(value, cls)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,14 +21,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from graph.auth import Claims
 from graph.backends.base import ChildPageRequest, SessionPageRequest
 from graph.cursors import CursorKind, position_cursor, session_cursor_of
 from graph.reads.plan import TYPENAME, PlannedField, ReadPlan
 
-T = TypeVar("T")
 Node = dict[str, Any]
 Shape = Callable[[Node], Any]
 
@@ -239,7 +238,7 @@ class _Compiler:
     def _sessions(self, field: PlannedField) -> tuple[str, Shape]:
         slot = field.argument_slot
         filter_ = self._variable(slot, "filter", "SessionFilter", _session_filter)
-        first = self._variable(slot, "first", "Int!", lambda v: _sessions(v).first)
+        first = self._variable(slot, "first", "Int!", lambda v: SessionPageRequest.of(v).first)
         after = self._variable(slot, "after", "Cursor", _upstream_session_cursor)
         updated_at, session_id = self._alias(), self._alias()
 
@@ -316,12 +315,16 @@ class _Compiler:
 
     def _children(self, field: PlannedField, child: _Child) -> tuple[str, Shape]:
         slot = field.argument_slot
-        first = self._variable(slot, "first", "Int!", lambda v: _page(v).first)
-        after = self._variable(slot, "after", "Int!", lambda v: _page(v).after or 0)
+        first = self._variable(slot, "first", "Int!", lambda v: ChildPageRequest.of(v).first)
+        after = self._variable(slot, "after", "Int!", lambda v: ChildPageRequest.of(v).after or 0)
         applied_filter = ""
         if child.filters_applied:
             applied = self._variable(
-                slot, "applied", "Boolean", lambda v: _page(v).applied, omit_when_null=True
+                slot,
+                "applied",
+                "Boolean",
+                lambda v: ChildPageRequest.of(v).applied,
+                omit_when_null=True,
             )
             applied_filter = f"applied: {{eq: {applied}}}"
         key = self._alias()
@@ -456,28 +459,14 @@ def _viewer_shape(field: PlannedField) -> Callable[[Node, Claims], Any]:
     return shape
 
 
-def _expect(value: object, kind: type[T]) -> T:
-    if not isinstance(value, kind):  # a reader and this module disagree: a bug
-        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _sessions(value: object) -> SessionPageRequest:
-    return _expect(value, SessionPageRequest)
-
-
-def _page(value: object) -> ChildPageRequest:
-    return _expect(value, ChildPageRequest)
-
-
 def _session_filter(value: object) -> dict[str, Any]:
-    status = _sessions(value).status
+    status = SessionPageRequest.of(value).status
     return {"status": {"eq": status}} if status else {}
 
 
 def _upstream_session_cursor(value: object) -> str | None:
     """pg_graphql's cursor for our position: [updatedAt, id] (it appends the key)."""
-    after = _sessions(value).after
+    after = SessionPageRequest.of(value).after
     if after is None:
         return None
     return pg_graphql_cursor(after.updated_at.isoformat(), str(after.id))

@@ -66,16 +66,11 @@ select exists (
 )
 """
 
-_SESSION_COLUMNS = SESSION_COLUMNS
-_REVISION_COLUMNS = REVISION_COLUMNS
-_DRAFT_COLUMNS = DRAFT_COLUMNS
-_RESOLUTION_COLUMNS = RESOLUTION_COLUMNS
-
-_SESSIONS_BY_ID = f"select {_SESSION_COLUMNS} from public.sessions where id = any($1::uuid[])"
+_SESSIONS_BY_ID = f"select {SESSION_COLUMNS} from public.sessions where id = any($1::uuid[])"
 _SESSION_FILTER = "($1::text is null or status = $1)"
 _COUNT_SESSIONS = f"select count(*) from public.sessions where {_SESSION_FILTER}"
 _LIST_SESSIONS = f"""
-select {_SESSION_COLUMNS} from public.sessions
+select {SESSION_COLUMNS} from public.sessions
  where {_SESSION_FILTER}
    and ($2::timestamptz is null or updated_at < $2::timestamptz
         or (updated_at = $2::timestamptz and id > $3::uuid))
@@ -83,7 +78,7 @@ select {_SESSION_COLUMNS} from public.sessions
  limit $4
 """
 _CURRENT_DRAFTS = f"""
-select distinct on (session_id) {_DRAFT_COLUMNS} from public.drafts
+select distinct on (session_id) {DRAFT_COLUMNS} from public.drafts
  where session_id = any($1::uuid[])
  order by session_id, version desc
 """
@@ -110,9 +105,9 @@ class _ChildQueries:
         self.filters_applied = table == "resolutions"
 
 
-_REVISION_PAGES = _ChildQueries("revisions", _REVISION_COLUMNS, "number")
-_DRAFT_PAGES = _ChildQueries("drafts", _DRAFT_COLUMNS, "version")
-_RESOLUTION_PAGES = _ChildQueries("resolutions", _RESOLUTION_COLUMNS, "number")
+_REVISION_PAGES = _ChildQueries("revisions", REVISION_COLUMNS, "number")
+_DRAFT_PAGES = _ChildQueries("drafts", DRAFT_COLUMNS, "version")
+_RESOLUTION_PAGES = _ChildQueries("resolutions", RESOLUTION_COLUMNS, "number")
 
 
 class PostgresBackend:
@@ -276,7 +271,7 @@ class PostgresBackend:
             }
         async with self._as(viewer) as conn:
             row = await conn.fetchrow(
-                f"select {_SESSION_COLUMNS} from public.create_session($1, $2, $3, $4, $5, $6)",
+                f"select {SESSION_COLUMNS} from public.create_session($1, $2, $3, $4, $5, $6)",
                 new.prompt,
                 new.source,
                 new.title,
@@ -291,7 +286,7 @@ class PostgresBackend:
     ) -> tuple[RevisionRecord, SessionRecord]:
         async with self._as(viewer) as conn:
             row = await conn.fetchrow(
-                f"select {_REVISION_COLUMNS} from public.add_revision($1, $2, $3, $4, $5)",
+                f"select {REVISION_COLUMNS} from public.add_revision($1, $2, $3, $4, $5)",
                 new.session_id,
                 new.content,
                 new.revision_type,
@@ -305,7 +300,7 @@ class PostgresBackend:
         d = new.draft
         async with self._as(viewer) as conn:
             row = await conn.fetchrow(
-                f"select {_DRAFT_COLUMNS} from public.add_draft("
+                f"select {DRAFT_COLUMNS} from public.add_draft("
                 "$1, $2, $3, $4, $5::text[], $6::text[], $7, $8)",
                 new.session_id,
                 d.ir,
@@ -325,8 +320,7 @@ class PostgresBackend:
         async with self._as(viewer) as conn:
             row = _present(
                 await conn.fetchrow(
-                    f"select {_RESOLUTION_COLUMNS} "
-                    "from public.resolve_hole($1, $2, $3, $4, $5, $6)",
+                    f"select {RESOLUTION_COLUMNS} from public.resolve_hole($1, $2, $3, $4, $5, $6)",
                     answer.session_id,
                     answer.hole_id,
                     answer.text,
@@ -336,7 +330,7 @@ class PostgresBackend:
                 )
             )
             revision = await conn.fetchrow(
-                f"select {_REVISION_COLUMNS} from public.revisions where id = $1",
+                f"select {REVISION_COLUMNS} from public.revisions where id = $1",
                 row["revision_id"],
             )
             session = await _session(conn, answer.session_id)
@@ -361,7 +355,7 @@ class PostgresBackend:
     ) -> SessionRecord:
         async with self._as(viewer) as conn:
             row = await conn.fetchrow(
-                f"select {_SESSION_COLUMNS} from public.{function}($1, $2)",
+                f"select {SESSION_COLUMNS} from public.{function}($1, $2)",
                 session_id,
                 expected_version,
             )

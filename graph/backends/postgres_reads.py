@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from graph.auth import Claims
 from graph.backends.base import ChildPageRequest, SessionPageRequest
@@ -113,8 +112,6 @@ _CHILDREN = {
     ),
 }
 
-T = TypeVar("T")
-
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _MARKER = re.compile("\x00(\\d+):([a-z]+)\x00")
 _MAX_JSON_ARGS = 100  # Postgres's limit on a function's arguments
@@ -170,17 +167,19 @@ class _Compiler:
     def _parameter(
         self, slot: int | None, name: str, sql_type: str, read: Callable[[object], object]
     ) -> str:
-        """A marker for one value of one field's bound arguments (slot None: the viewer).
-        `finish` numbers the markers the statement actually uses, in order."""
-        key = (slot, name)
+        """A marker for one value of one field's bound arguments. `finish` numbers the
+        markers the statement actually uses, in order."""
+        if slot is None:
+            raise _Unsupported("a field with arguments has no argument slot")
+        return self._marker((slot, name), sql_type, lambda bound, _viewer: read(bound[slot]))
+
+    def _viewer_parameter(self) -> str:
+        return self._marker((None, "viewer"), "text", lambda _b, viewer: str(viewer.user_id))
+
+    def _marker(self, key: tuple[int | None, str], sql_type: str, source: ParameterSource) -> str:
         if key not in self._markers:
-            index = len(self._pending)
-            if slot is None:
-                self._pending.append(lambda _bound, viewer: read(viewer))
-            else:
-                at = slot
-                self._pending.append(lambda bound, _viewer: read(bound[at]))
-            self._markers[key] = f"\x00{index}:{sql_type}\x00"
+            self._markers[key] = f"\x00{len(self._pending)}:{sql_type}\x00"
+            self._pending.append(source)
         return self._markers[key]
 
     def finish(self, sql: str) -> CompiledRead:
@@ -220,7 +219,7 @@ class _Compiler:
         if field.name == "sessions":
             return self._sessions(field)
         if field.name == "viewer":
-            user_id = self._parameter(None, "viewer", "text", _viewer_id)
+            user_id = self._viewer_parameter()
             return self.object(field.children, lambda f: _leaf(f, {"id": user_id}))
         raise _Unsupported(field.name)
 
@@ -254,8 +253,8 @@ class _Compiler:
 
     def _sessions(self, field: PlannedField) -> str:
         slot = field.argument_slot
-        first = self._parameter(slot, "first", "int", lambda v: _sessions(v).first)
-        status = self._parameter(slot, "status", "text", lambda v: _sessions(v).status)
+        first = self._parameter(slot, "first", "int", lambda v: SessionPageRequest.of(v).first)
+        status = self._parameter(slot, "status", "text", lambda v: SessionPageRequest.of(v).status)
         after_at = self._parameter(slot, "after_at", "timestamptz", _after_at)
         after_id = self._parameter(slot, "after_id", "uuid", _after_id)
         s = self._alias("s")
@@ -284,12 +283,14 @@ class _Compiler:
 
     def _children(self, field: PlannedField, child: _Child, parent: str) -> str:
         slot = field.argument_slot
-        first = self._parameter(slot, "first", "int", lambda v: _page(v).first)
-        after = self._parameter(slot, "after", "int", lambda v: _page(v).after or 0)
+        first = self._parameter(slot, "first", "int", lambda v: ChildPageRequest.of(v).first)
+        after = self._parameter(slot, "after", "int", lambda v: ChildPageRequest.of(v).after or 0)
         r = self._alias("r")
         where = f"{r}.session_id = {parent}.id"
         if child.filters_applied:
-            applied = self._parameter(slot, "applied", "boolean", lambda v: _page(v).applied)
+            applied = self._parameter(
+                slot, "applied", "boolean", lambda v: ChildPageRequest.of(v).applied
+            )
             where += f" and ({applied} is null or {r}.applied = {applied})"
         rows = (
             f"select {child.columns} from public.{child.table} {r}"
@@ -369,29 +370,11 @@ def _leaf(field: PlannedField, leaves: dict[str, str]) -> str:
     return leaves[field.name]
 
 
-def _expect(value: object, kind: type[T]) -> T:
-    if not isinstance(value, kind):  # a reader and this module disagree: a bug
-        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _viewer_id(viewer: object) -> str:
-    return str(_expect(viewer, Claims).user_id)
-
-
-def _sessions(value: object) -> SessionPageRequest:
-    return _expect(value, SessionPageRequest)
-
-
-def _page(value: object) -> ChildPageRequest:
-    return _expect(value, ChildPageRequest)
-
-
 def _after_at(value: object) -> object:
-    after = _sessions(value).after
+    after = SessionPageRequest.of(value).after
     return after.updated_at if after else None
 
 
 def _after_id(value: object) -> object:
-    after = _sessions(value).after
+    after = SessionPageRequest.of(value).after
     return after.id if after else None

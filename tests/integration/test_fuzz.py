@@ -9,13 +9,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from graphql import StringValueNode, parse, print_ast
-from graphql.language import ArgumentNode, ObjectFieldNode, Visitor, visit
+from graphql import StringValueNode, parse
+from graphql.language import Visitor, visit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
 
-from tests.support import GraphClient, User, create_session, discount_ir
+from tests.support import GraphClient, User, aim_ids, create_session, discount_ir
 
 SCHEMA = (Path(__file__).resolve().parents[2] / "schema.graphql").read_text()
 EXAMPLES = int(os.environ.get("GRAPH_FUZZ_EXAMPLES", "40"))
@@ -79,23 +79,6 @@ def _string_literals(document: str) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def _aim_ids(document: str, target: str) -> str:
-    """Point every `id` / `sessionId` argument of a generated document at `target`."""
-
-    class Aim(Visitor):
-        def enter_argument(self, node: ArgumentNode, *_: Any) -> Any:
-            if node.name.value in ("id", "sessionId"):
-                return ArgumentNode(name=node.name, value=StringValueNode(value=target))
-            return None
-
-        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> Any:
-            if node.name.value in ("id", "sessionId"):
-                return ObjectFieldNode(name=node.name, value=StringValueNode(value=target))
-            return None
-
-    return print_ast(visit(parse(document), Aim()))
-
-
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -110,7 +93,7 @@ async def test_fuzzed_documents_from_two_users(  # noqa: PLR0917 - fixtures and 
         client.alices_session = session["id"]  # type: ignore[attr-defined]
     alices_session: str = client.alices_session  # type: ignore[attr-defined]
     if aim:
-        document = _aim_ids(document, alices_session)
+        document = aim_ids(document, alices_session)
     user = alice if as_alice else bob
     response = await client.http.post(
         "/graphql", json={"query": document}, headers={"Authorization": f"Bearer {user.token}"}

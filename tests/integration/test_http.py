@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from graph.app import create_app
@@ -138,3 +139,29 @@ async def test_database_rule_messages_carry_no_sql(client: GraphClient, alice: U
     assert reply.codes == ["NOT_FOUND"]
     for leak in ("PL/pgSQL", "lock_session", "public.", "select", "CONTEXT"):
         assert leak not in text
+
+
+async def test_a_body_is_parsed_once_even_when_the_executor_runs_it(
+    client: GraphClient, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled-read check reads the JSON body first; Strawberry then reuses it."""
+    import orjson  # noqa: PLC0415
+
+    from graph import http  # noqa: PLC0415
+
+    parsed: list[bytes | str] = []
+
+    class CountingJson:
+        JSONDecodeError = orjson.JSONDecodeError
+        dumps = staticmethod(orjson.dumps)
+
+        @staticmethod
+        def loads(data: bytes | str) -> object:
+            parsed.append(data)
+            return orjson.loads(data)
+
+    monkeypatch.setattr(http, "orjson", CountingJson)
+    mutation = 'mutation { createSession(input: {title: "once"}) { session { title } } }'
+    reply = await client.execute(mutation, user=alice)
+    assert reply.ok()["createSession"]["session"]["title"] == "once"
+    assert len(parsed) == 1

@@ -67,63 +67,61 @@ async def test_each_mutation_field_keeps_its_own_transaction(
     assert acquired[0] == 2
 
 
+@pytest.fixture
+async def one_connection(database: Database) -> AsyncIterator[tuple[GraphClient, PostgresBackend]]:
+    """A gateway whose pool holds a single connection, and that backend."""
+    backend = await PostgresBackend.connect(database.app_dsn, pool_size=1)
+    app = create_app(settings_for_tests(), backend=backend)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://g"
+    ) as http:
+        yield GraphClient(http), backend
+    await backend.close()
+
+
 async def test_a_pooled_connection_goes_back_as_the_login_role_with_no_claims(
-    database: Database, alice: User
+    one_connection: tuple[GraphClient, PostgresBackend], alice: User
 ) -> None:
     """The pool skips asyncpg's RESET ALL on release; nothing of a caller may stay behind
     on the one connection, whatever the request did."""
-    backend = await PostgresBackend.connect(database.app_dsn, pool_size=1)
-    app = create_app(settings_for_tests(), backend=backend)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://g"
-        ) as http:
-            client = GraphClient(http)
-            session = await create_session(client, alice)
-            requests = [
-                (GET_SESSION, {"id": session["id"]}),  # compiled
-                ("{ sessions { edges { node { id @include(if: true) } } } }", {}),  # executed
-                (FINALIZE, {"input": {"id": session["id"]}}),  # a write
-                ("query Q($id: ID!) { session(id: $id) { id } }", {"id": "bad"}),  # refused early
-            ]
-            for query, variables in requests:
-                await client.execute(query, variables, user=alice)
-                async with backend._pool.acquire() as conn:
-                    assert not conn.is_in_transaction()
-                    row = await conn.fetchrow(
-                        "select current_user as login,"
-                        " coalesce(current_setting('request.jwt.claims', true), '') as claims"
-                    )
-                    assert row["login"] == "authenticator"
-                    assert row["claims"] == ""
-    finally:
-        await backend.close()
+    client, backend = one_connection
+    session = await create_session(client, alice)
+    requests = [
+        (GET_SESSION, {"id": session["id"]}),  # compiled
+        ("{ sessions { edges { node { id @include(if: true) } } } }", {}),  # executed
+        (FINALIZE, {"input": {"id": session["id"]}}),  # a write
+        ("query Q($id: ID!) { session(id: $id) { id } }", {"id": "bad"}),  # refused early
+    ]
+    for query, variables in requests:
+        await client.execute(query, variables, user=alice)
+        async with backend._pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            row = await conn.fetchrow(
+                "select current_user as login,"
+                " coalesce(current_setting('request.jwt.claims', true), '') as claims"
+            )
+            assert row["login"] == "authenticator"
+            assert row["claims"] == ""
 
 
-async def test_reads_run_on_generic_plans(database: Database, alice: User) -> None:
+async def test_reads_run_on_generic_plans(
+    one_connection: tuple[GraphClient, PostgresBackend], alice: User
+) -> None:
     """A compiled `sessions` read has optional filters (`$1 is null or status = $1`), for
     which Postgres would otherwise plan again on every execution."""
-    backend = await PostgresBackend.connect(database.app_dsn, pool_size=1)
-    app = create_app(settings_for_tests(), backend=backend)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://g"
-        ) as http:
-            client = GraphClient(http)
-            await create_session(client, alice)
-            for _ in range(8):
-                reply = await client.execute(
-                    "query Listing { sessions(first: 5) { totalCount edges { node { id } } } }",
-                    user=alice,
-                )
-                assert reply.ok()["sessions"]["totalCount"] == 1
-            async with backend._pool.acquire() as conn:
-                plans = await conn.fetchrow(
-                    "select generic_plans, custom_plans from pg_prepared_statements"
-                    " where statement like 'select json_build_object(''sessions''%'"
-                )
-    finally:
-        await backend.close()
+    client, backend = one_connection
+    await create_session(client, alice)
+    for _ in range(8):
+        reply = await client.execute(
+            "query Listing { sessions(first: 5) { totalCount edges { node { id } } } }",
+            user=alice,
+        )
+        assert reply.ok()["sessions"]["totalCount"] == 1
+    async with backend._pool.acquire() as conn:
+        plans = await conn.fetchrow(
+            "select generic_plans, custom_plans from pg_prepared_statements"
+            " where statement like 'select json_build_object(''sessions''%'"
+        )
     assert plans is not None
     assert plans["generic_plans"] == 8
     assert plans["custom_plans"] == 0
