@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed
 
 GRAPHIQL_DIR := .graphiql
 GRAPHIQL_JS  := $(GRAPHIQL_DIR)/node_modules/graphiql/graphiql.min.js
+JS_CLIENTS   := tests/js/node_modules/.package-lock.json
 
-.PHONY: serve test lint typecheck install export-schema graphiql-assets reliability bench clean
+.PHONY: serve test lint typecheck install export-schema graphiql-assets js-clients reliability bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "session-graph needs Python 3.11 or newer")'
@@ -39,8 +40,14 @@ $(GRAPHIQL_JS):
 	npm install --no-save --no-audit --no-fund --prefix $(GRAPHIQL_DIR) \
 		graphiql@3.8.3 react@18.2.0 react-dom@18.2.0
 
+# The npm clients the tests drive the gateway with (graphql-http's audit, ...), as locked.
+js-clients: $(JS_CLIENTS)
+
+$(JS_CLIENTS): tests/js/package.json tests/js/package-lock.json
+	npm ci --no-audit --no-fund --prefix tests/js
+
 test: lint typecheck
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory graphiql-assets; fi
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory graphiql-assets js-clients; fi
 	GRAPH_TEST_GRAPHIQL_ASSETS=$(CURDIR)/$(GRAPHIQL_DIR)/node_modules $(BIN)/pytest
 
 # Load, faults, hostile input, isolation and fuzzing on loopback; writes docs/RELIABILITY.md.
@@ -55,4 +62,4 @@ export-schema: $(STAMP)
 	$(BIN)/session-graph export-schema
 
 clean:
-	rm -rf $(VENV) $(GRAPHIQL_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(GRAPHIQL_DIR) tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache

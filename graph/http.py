@@ -170,6 +170,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 503,
                 f"the request took longer than {self._request_timeout_s:g} s; retry",
                 "UPSTREAM_UNAVAILABLE",
+                executed=True,
             )
         if isinstance(response, Response) and getattr(
             request.state, "graphql_response_json", False
@@ -221,8 +222,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return response
 
-    def _refused(self, request: Request, status: int, message: str, code: str) -> Response:
-        """A request refused before (or instead of) execution, as a GraphQL error."""
+    def _refused(
+        self, request: Request, status: int, message: str, code: str, *, executed: bool = False
+    ) -> Response:
+        """A request refused before (or instead of) execution, as a GraphQL error: without a
+        `data` entry when execution never began (the GraphQL spec, "Response"), with
+        `"data": null` when it began and was cut short."""
         request_id = getattr(request.state, "request_id", None)
         extensions: dict[str, Any] = {"code": code}
         if code == "UPSTREAM_UNAVAILABLE":
@@ -230,10 +235,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if request_id is not None:
             extensions["requestId"] = request_id
         request.state.outcome = self._metrics.observe(None, [code], self._elapsed(request))
-        return JSONResponse(
-            {"data": None, "errors": [{"message": message, "extensions": extensions}]},
-            status_code=status,
-        )
+        body: dict[str, Any] = {"errors": [{"message": message, "extensions": extensions}]}
+        if executed:
+            body = {"data": None, **body}
+        return JSONResponse(body, status_code=status)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -252,8 +257,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         request_id = getattr(request.state, "request_id", None)
-        body: dict[str, Any] = {"data": result.data}
         errors = result.errors or []
+        # Parse, validation and variable errors come before execution: the response then has
+        # no `data` entry at all (the GraphQL spec, "Response"; GraphQL over HTTP D586/5E5B).
+        request_error = result.data is None and any(error.path is None for error in errors)
+        body: dict[str, Any] = {} if request_error else {"data": result.data}
         if errors:
             body["errors"] = [format_error(error, request_id) for error in errors]
         request.state.outcome = self._metrics.observe(
@@ -264,9 +272,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request.state.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get(
             "accept", ""
         )
-        request.state.request_error = result.data is None and any(
-            error.path is None for error in errors
-        )
+        request.state.request_error = request_error
         return body  # type: ignore[return-value]
 
     @staticmethod
@@ -289,15 +295,17 @@ async def _json_post(request: Request) -> tuple[str, str | None, dict[str, Any] 
     _parsed_body.set((body, payload))
     if not isinstance(payload, dict):
         return None
-    query, name, variables = (
+    query, name, variables, extensions = (
         payload.get("query"),
         payload.get("operationName"),
         payload.get("variables"),
+        payload.get("extensions"),
     )
     if (
         isinstance(query, str)
         and isinstance(name, str | None)
         and isinstance(variables, dict | None)
+        and isinstance(extensions, dict | None)  # else Strawberry answers 400
     ):
         return query, name, variables
     return None

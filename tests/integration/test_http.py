@@ -54,6 +54,32 @@ async def test_graphql_response_json_when_asked(client: GraphClient, alice: User
     assert plain.headers["content-type"].startswith("application/json")
 
 
+@pytest.mark.parametrize("accept", ["application/graphql-response+json", "application/json"])
+@pytest.mark.parametrize("query", ["{", "{ nope }", "query Q($id: ID!) { viewer { id } }"])
+async def test_a_request_error_has_no_data_entry(
+    client: GraphClient, alice: User, accept: str, query: str
+) -> None:
+    """Parse, validation and variable errors happen before execution: no `data` at all."""
+    reply = await client.execute(query, user=alice, headers={"Accept": accept})
+    assert "data" not in reply.body
+    assert reply.codes == ["BAD_USER_INPUT"]
+    assert reply.status == (400 if "graphql-response" in accept else 200)
+
+
+@pytest.mark.parametrize("extensions", ["x", 1, True, ["a"]])
+async def test_extensions_that_are_not_an_object_are_400(
+    client: GraphClient, alice: User, extensions: object
+) -> None:
+    for query in ("{ viewer { id } }", "{ sessions { totalCount } }"):  # compiled reads too
+        response = await client.http.post(
+            "/graphql",
+            json={"query": query, "extensions": extensions},
+            headers={"Authorization": f"Bearer {alice.token}"},
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_introspection_needs_no_token(client: GraphClient) -> None:
     reply = await client.execute(INTROSPECT)
     assert reply.ok() == {"__schema": {"queryType": {"name": "Query"}}}
