@@ -12,8 +12,9 @@ import asyncio
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 import orjson
@@ -47,9 +48,11 @@ class TokenVerifier:
         secret: str | None = None,
         jwks_url: str | None = None,
         issuer: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if secret is None and jwks_url is None:
             raise ValueError("a JWT secret or a JWKS URL is required")
+        self._clock = clock  # the one clock `exp` and `nbf` are checked against
         self._secret = secret
         self._jwks = jwt.PyJWKClient(jwks_url, lifespan=600) if jwks_url else None
         self._issuer = issuer
@@ -62,12 +65,15 @@ class TokenVerifier:
             raise Unauthenticated("invalid token")
         cached = self._verified.get(token)
         if cached is not None:
-            now = time.time()
-            if cached.raw["exp"] > now and cached.raw.get("nbf", 0) <= now:
-                self._verified.move_to_end(token)
-                return cached
-            del self._verified[token]
+            try:
+                _check_times(cached.raw, self._clock())
+            except Unauthenticated:
+                del self._verified[token]
+                raise
+            self._verified.move_to_end(token)
+            return cached
         claims = await self._verify_signature_and_claims(token)
+        _check_times(claims.raw, self._clock())
         self._verified[token] = claims
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
@@ -93,10 +99,13 @@ class TokenVerifier:
                 algorithms=[alg],
                 audience=AUDIENCE,
                 issuer=self._issuer,
-                options={"require": ["exp", "sub", "role", "aud"]},
+                # exp and nbf are checked by _check_times, against this verifier's clock.
+                options={
+                    "require": ["exp", "sub", "role", "aud"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                },
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("token expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
         return _claims_from(payload, token)
@@ -109,6 +118,22 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
         return signing_key.key
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    """`exp` (required) and `nbf` (optional) against `now`, as RFC 7519 says: expired at
+    `exp`, valid from `nbf`; no leeway."""
+    expires, not_before = claims.get("exp"), claims.get("nbf", 0)
+    if not (_is_number(expires) and _is_number(not_before)):
+        raise Unauthenticated("invalid token")
+    if expires <= now:
+        raise Unauthenticated("token expired")
+    if not_before > now:
+        raise Unauthenticated("token not yet valid")
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _claims_from(payload: dict[str, Any], token: str) -> Claims:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -12,29 +14,44 @@ import uvicorn
 from tests.support import CREATE_SESSION, GraphClient, new_user
 
 
-async def write_until(
-    client: GraphClient,
-    stop: asyncio.Event,
-    acknowledged: dict[str, str],
-    codes: Counter[str],
-    writers: int = 4,
-) -> None:
+@dataclass
+class WriteLoad:
+    """What concurrent writers have done so far, and a way to wait until they have done
+    something (instead of sleeping on the wall clock)."""
+
+    acknowledged: dict[str, str] = field(default_factory=dict)  # idempotency key -> id
+    codes: Counter[str] = field(default_factory=Counter)  # errors seen, by code
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def until(self, predicate: Callable[[WriteLoad], bool]) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: predicate(self))
+
+    async def _record(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
+async def write_until(client: GraphClient, load: WriteLoad, writers: int = 4) -> None:
     """Concurrent writers, each retrying a failed create with the same idempotency key
-    (never a duplicate, never a lost write), until `stop` is set."""
+    (never a duplicate, never a lost write), until `load.stop` is set."""
     user = new_user()
 
     async def writer(n: int) -> None:
         i = 0
-        while not stop.is_set():
-            key = f"writer-{id(stop)}-{n}-{i}"
+        while not load.stop.is_set():
+            key = f"writer-{id(load)}-{n}-{i}"
             reply = await client.execute(
                 CREATE_SESSION, {"input": {"title": key, "idempotencyKey": key}}, user=user
             )
             if reply.codes:
-                codes.update(reply.codes)
-                await asyncio.sleep(0.05)
+                load.codes.update(reply.codes)
+                await load._record()
+                await asyncio.sleep(0.05)  # back off before retrying the same key
                 continue
-            acknowledged[key] = reply.data["createSession"]["session"]["id"]
+            load.acknowledged[key] = reply.data["createSession"]["session"]["id"]
+            await load._record()
             i += 1
 
     await asyncio.gather(*(writer(n) for n in range(writers)))

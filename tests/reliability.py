@@ -29,7 +29,7 @@ from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
 from tests.conftest import TEST_ANON_KEY, settings_for_tests
-from tests.faults import loopback_socket, serve, stop_serving, write_until
+from tests.faults import WriteLoad, loopback_socket, serve, stop_serving, write_until
 from tests.integration.test_sessions_api import BAD_INPUTS
 from tests.integration.test_token_attacks import ATTACKS as TOKEN_ATTACKS
 from tests.integration.test_token_attacks import ISSUER
@@ -285,11 +285,9 @@ async def main() -> int:  # noqa: PLR0915 - one scenario after another, in the o
             # Fault 1: Postgres stopped and restarted under a write load.
             async with httpx.AsyncClient(base_url=gateways["postgres"][0], timeout=30) as http:
                 acknowledged: dict[str, str] = {}
-                codes: Counter[str] = Counter()
-                stop = asyncio.Event()
-                writers = asyncio.create_task(
-                    write_until(GraphClient(http), stop, acknowledged, codes, 8)
-                )
+                writes = WriteLoad(acknowledged=acknowledged)
+                codes = writes.codes
+                writers = asyncio.create_task(write_until(GraphClient(http), writes, 8))
                 await asyncio.sleep(2)
                 down_at = time.monotonic()
                 await asyncio.to_thread(embedded.stop)
@@ -297,7 +295,7 @@ async def main() -> int:  # noqa: PLR0915 - one scenario after another, in the o
                 await asyncio.to_thread(embedded.start)
                 up_at = time.monotonic()
                 await asyncio.sleep(3)
-                stop.set()
+                writes.stop.set()
                 await writers
                 lost = await lost_writes(
                     embedded.admin_dsn, dict.fromkeys(acknowledged.values(), 0)

@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import pytest
 from graphql import build_schema as build_graphql_schema
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
@@ -31,6 +31,7 @@ from graph.backends.postgres import PostgresBackend
 from graph.errors import UpstreamUnavailable
 from graph.reads.planner import MAX_CACHED_DOCUMENT_CHARS
 from tests.conftest import BACKENDS, Database, Standin, connect_backend, settings_for_tests
+from tests.differential import assert_same_answer, without_error_propagation
 from tests.support import (
     ABANDON,
     ADD_DRAFT,
@@ -67,32 +68,25 @@ class Pair:
     kind: str  # which of BACKENDS
     compiled: GraphClient
     executed: GraphClient
+    reference: GraphClient  # executes without error propagation: every error, every time
     spy: SpyBackend
 
     async def both(
         self, query: str, variables: dict[str, Any] | None = None, *, user: User
     ) -> tuple[dict[str, Any], int]:
-        """The compiled gateway's body, after checking the executor's is the same; and the
-        number of field-by-field store reads the compiled gateway made."""
+        """The compiled gateway's body, after checking the executor's answers alike (the
+        rule in tests/differential.py); and the number of field-by-field store reads the
+        compiled gateway made."""
         before = self.spy.field_reads
         compiled = await self.compiled.execute(query, variables, user=user)
         reads = self.spy.field_reads - before
         executed = await self.executed.execute(query, variables, user=user)
-        assert compiled.status == executed.status
-        assert _comparable(compiled.body) == _comparable(executed.body), query
+        assert compiled.status == executed.status, query
+        reference = None
+        if any(e.get("path") for e in (*compiled.errors, *executed.errors)):
+            reference = (await self.reference.execute(query, variables, user=user)).body
+        assert_same_answer(compiled.body, executed.body, reference, context=query)
         return compiled.body, reads
-
-
-def _comparable(body: dict[str, Any]) -> dict[str, Any]:
-    """The body without what differs between two runs of one request: request ids, and
-    which list item an error hit first (graphql-core stops the other items' fields once
-    one has nulled their parent, so the index depends on timing)."""
-    errors = []
-    for error in body.get("errors", []):
-        extensions = {k: v for k, v in error.get("extensions", {}).items() if k != "requestId"}
-        path = ["#" if isinstance(part, int) else part for part in error.get("path", [])]
-        errors.append({**error, "extensions": extensions, "path": path})
-    return {**body, "errors": sorted(errors, key=repr)} if errors else body
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -103,6 +97,9 @@ async def pair(
     spy = SpyBackend(backend)
     compiled_app = create_app(settings_for_tests(), backend=spy)  # type: ignore[arg-type]
     executed_app = create_app(settings_for_tests(graph_compiled_reads=False), backend=backend)
+    reference_app = create_app(settings_for_tests(graph_compiled_reads=False), backend=backend)
+    view = next(route for route in reference_app.routes if route.path == "/graphql")
+    without_error_propagation(view.endpoint.schema)  # type: ignore[attr-defined]
     async with (
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=compiled_app), base_url="http://gateway"
@@ -110,8 +107,17 @@ async def pair(
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=executed_app), base_url="http://gateway"
         ) as executed_http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=reference_app), base_url="http://gateway"
+        ) as reference_http,
     ):
-        yield Pair(request.param, GraphClient(compiled_http), GraphClient(executed_http), spy)
+        yield Pair(
+            request.param,
+            GraphClient(compiled_http),
+            GraphClient(executed_http),
+            GraphClient(reference_http),
+            spy,
+        )
     await backend.close()
 
 
@@ -370,20 +376,31 @@ def ids(world: World) -> list[str]:
     return [*world.sessions, world.bobs, str(uuid.uuid4())]
 
 
+# Found by the generated queries: errors under `sessions` (non-null) null `data`, and which
+# of them graphql-core finds before it cancels the rest depends on timing (issue 10).
+NULLS_EVERYTHING = """{ session(id: "00000000-0000-0000-0000-000000000000") { status
+  revisions(first: null, after: "pþc") { pageInfo { endCursor } }
+  resolutions(first: -23600, applied: true) { edges { node { id } } } }
+  sessions(first: null, after: null, status: FINALIZED) { edges { cursor node { id
+    revisions(first: null, after: "ïµ㎿\u009anW") { totalCount }
+    drafts(first: -2147483640) { totalCount } } } } }"""
+
+
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(data=st.data())
+@given(query=st.deferred(lambda: QUERIES), aim=st.none() | st.integers(min_value=0, max_value=6))
+@example(query=NULLS_EVERYTHING, aim=3)  # Alice's finalized session: `session` resolves
+@example(query=NULLS_EVERYTHING, aim=None)
 async def test_generated_queries_agree(
-    pair: Pair, world: World, ids: list[str], data: st.DataObject
+    pair: Pair, world: World, ids: list[str], query: str, aim: int | None
 ) -> None:
     """hypothesis-graphql writes queries over the whole Query type; ids are aimed at real
     sessions (Alice's, Bob's, none) half the time."""
-    query = data.draw(QUERIES)
-    if data.draw(st.booleans()):
-        query = aim_ids(query, data.draw(st.sampled_from(ids)))
+    if aim is not None:
+        query = aim_ids(query, ids[aim % len(ids)])
     try:
         await pair.both(query, user=world.alice)
     except BaseException:

@@ -5,7 +5,6 @@ a restart; every acknowledged write is there afterwards."""
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from pathlib import Path
 
 import asyncpg
@@ -19,7 +18,7 @@ from graph.embedded import EmbeddedPostgres
 from graph.errors import UpstreamUnavailable
 from graph.migrate import migrate
 from tests.conftest import TEST_ANON_KEY, Database, settings_for_tests
-from tests.faults import loopback_socket, serve, stop_serving, write_until
+from tests.faults import WriteLoad, loopback_socket, serve, stop_serving, write_until
 from tests.pg_graphql_standin.app import create_standin
 from tests.support import TEST_JWT_SECRET, GraphClient, new_user
 
@@ -33,30 +32,26 @@ async def test_postgres_restart_under_write_load(tmp_path: Path) -> None:
             embedded.app_dsn, pool_size=4, statement_timeout_ms=2000
         )
         app = create_app(settings_for_tests(), backend=backend)
-        acknowledged: dict[str, str] = {}
-        codes: Counter[str] = Counter()
-        stop = asyncio.Event()
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://g"
-        ) as http:
+        load = WriteLoad()
+        async with (
+            asyncio.timeout(120),  # a safety net for a hang, not a window the test waits out
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as http,
+        ):
             client = GraphClient(http)
-            load = asyncio.create_task(write_until(client, stop, acknowledged, codes))
-            await asyncio.sleep(0.8)
-            before_outage = len(acknowledged)
+            writers = asyncio.create_task(write_until(client, load))
+            await load.until(lambda done: len(done.acknowledged) >= 10)
             await asyncio.to_thread(embedded.stop)
-            await asyncio.sleep(0.8)
-            during_outage = len(acknowledged)
+            await load.until(lambda done: done.codes.total() >= 8)  # every writer refused
+            during_outage = len(load.acknowledged)
             await asyncio.to_thread(embedded.start)
-            await asyncio.sleep(1.5)
-            stop.set()
-            await load
+            await load.until(lambda done: len(done.acknowledged) >= during_outage + 10)
+            load.stop.set()
+            await writers
             recovered = await client.execute("{ sessions { totalCount } }", user=new_user())
         await backend.close()
 
-        assert before_outage > 0
-        assert codes, "the outage produced no errors: it did not happen"
+        acknowledged, codes = load.acknowledged, load.codes
         assert set(codes) == {"UPSTREAM_UNAVAILABLE"}, codes
-        assert len(acknowledged) > during_outage, "no writes after the restart: no recovery"
         assert recovered.ok() == {"sessions": {"totalCount": 0}}
 
         conn = await asyncpg.connect(embedded.admin_dsn)
@@ -114,11 +109,10 @@ async def test_pg_graphql_upstream_down_then_back(database: Database) -> None:
 
 
 async def test_statement_timeout_bounds_database_work(database: Database) -> None:
+    """Without the timeout the sleep would end normally after 2 s and nothing be raised."""
     backend = await PostgresBackend.connect(database.app_dsn, pool_size=1, statement_timeout_ms=200)
     try:
-        started = asyncio.get_running_loop().time()
         with pytest.raises(UpstreamUnavailable, match="in time"):
             await backend._run(lambda conn: conn.fetchval("select pg_sleep(2)"))
-        assert asyncio.get_running_loop().time() - started < 1.5
     finally:
         await backend.close()

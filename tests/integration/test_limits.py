@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from strawberry.extensions.validation_cache import _get_validate_cache
 
@@ -95,11 +97,15 @@ async def test_a_request_over_its_time_limit_is_retryable(standin: Standin, alic
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://g"
         ) as http:
-            standin.state.delay_s = 1.0
+            standin.state.hold = held = asyncio.Event()  # answers only after the reply
             try:
-                reply = await GraphClient(http).execute("{ sessions { totalCount } }", user=alice)
+                async with asyncio.timeout(30):  # a safety net for a hang, not a window
+                    reply = await GraphClient(http).execute(
+                        "{ sessions { totalCount } }", user=alice
+                    )
             finally:
-                standin.state.delay_s = 0.0
+                standin.state.hold = None
+                held.set()
         assert reply.status == 503
         assert reply.codes == ["UPSTREAM_UNAVAILABLE"]
         assert reply.errors[0]["extensions"]["retryable"] is True

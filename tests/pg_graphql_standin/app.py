@@ -32,10 +32,13 @@ _KNOWN_ROLES = ("anon", "authenticated", "service_role")
 
 @dataclass
 class StandinState:
-    """What a test can see and steer: the request count, and an injected delay."""
+    """What a test can see and steer: the request count, an injected delay, and a gate:
+    while `hold` is an Event not yet set, every request waits for it (an upstream that
+    does not answer until the test says so)."""
 
     requests: int = 0
     delay_s: float = 0.0
+    hold: asyncio.Event | None = None
     schemas: dict[str, Schema] = field(default_factory=dict)
 
 
@@ -57,6 +60,8 @@ def create_standin(
         state.requests += 1
         if state.delay_s:
             await asyncio.sleep(state.delay_s)
+        if state.hold is not None:
+            await state.hold.wait()
         claims: dict[str, Any] = {"role": "anon"}
         authorization = request.headers.get("authorization")
         if authorization:

@@ -95,7 +95,6 @@ async def test_garbage_is_refused(verifier: TokenVerifier, garbage: str) -> None
 
 def test_issuer_is_checked_when_configured() -> None:
     strict = TokenVerifier(secret=TEST_JWT_SECRET, issuer="https://example.supabase.co/auth/v1")
-    import asyncio  # noqa: PLC0415
 
     with pytest.raises(Unauthenticated):
         asyncio.run(strict.verify(token_for(USER, iss="https://evil.example")))
@@ -179,22 +178,50 @@ async def test_an_unknown_key_id_is_refused(jwks_url: str) -> None:
         await verifier.verify(token)
 
 
-async def test_a_cached_token_is_refused_once_it_expires(verifier: TokenVerifier) -> None:
-    short = jwt.encode(
-        {
-            "sub": str(USER),
-            "role": "authenticated",
-            "aud": "authenticated",
-            "exp": int(time.time()) + 1,
-        },
-        TEST_JWT_SECRET,
-        algorithm="HS256",
-    )
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_cached_token_is_refused_once_it_expires() -> None:
+    clock = Clock()
+    verifier = TokenVerifier(secret=TEST_JWT_SECRET, clock=clock)
+    short = token_for(USER, exp=int(clock.now) + 60)
     assert (await verifier.verify(short)).user_id == USER
+    clock.now += 59
     assert (await verifier.verify(short)).user_id == USER  # from the cache
-    await asyncio.sleep(1.2)
-    with pytest.raises(Unauthenticated):
+    assert short in verifier._verified
+    clock.now += 1  # at `exp` exactly: expired
+    with pytest.raises(Unauthenticated, match="expired"):
         await verifier.verify(short)
+    assert short not in verifier._verified
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(short)  # verified afresh: still expired
+
+
+async def test_a_token_becomes_valid_at_nbf_by_the_verifiers_clock() -> None:
+    clock = Clock()
+    verifier = TokenVerifier(secret=TEST_JWT_SECRET, clock=clock)
+    early = token_for(USER, nbf=int(clock.now) + 30, exp=int(clock.now) + 600)
+    with pytest.raises(Unauthenticated, match="not yet valid"):
+        await verifier.verify(early)
+    clock.now += 30
+    assert (await verifier.verify(early)).user_id == USER
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf"])
+@pytest.mark.parametrize("value", ["tomorrow", True, None, [1]])
+async def test_time_claims_that_are_not_numbers_are_refused(
+    verifier: TokenVerifier, claim: str, value: object
+) -> None:
+    token = jwt.encode({**claims_for(USER), claim: value}, TEST_JWT_SECRET, algorithm="HS256")
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
 
 
 async def test_the_verified_token_cache_is_bounded(verifier: TokenVerifier) -> None:
