@@ -44,7 +44,7 @@ class RevisionRecord:
     content: str
     revision_type: str
     target_hole: str | None
-    metadata: dict[str, Any]
+    metadata: Any | None
     created_at: datetime
 
 
@@ -129,11 +129,13 @@ class ChildPageRequest:
 
 @dataclass(frozen=True, slots=True)
 class DraftInput:
-    ir: dict[str, Any]
+    """A draft as the client sent it; the database checks it (null: the default)."""
+
+    ir: Any
     validation_status: str
-    smt_results: list[Any]
-    ambiguities: list[str]
-    metadata: dict[str, Any]
+    smt_results: Any | None
+    ambiguities: list[str] | None  # None: the IR's holes
+    metadata: Any | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ class NewSession:
     prompt: str | None
     source: str
     title: str | None
-    metadata: dict[str, Any]
+    metadata: Any | None
     initial_draft: DraftInput | None
     idempotency_key: str | None
 
@@ -152,7 +154,7 @@ class NewRevision:
     content: str
     revision_type: str
     target_hole: str | None
-    metadata: dict[str, Any]
+    metadata: Any | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ class HoleAnswer:
     hole_id: str
     text: str
     resolution_type: str
-    metadata: dict[str, Any]
+    metadata: Any | None
     expected_version: int | None
 
 

@@ -75,6 +75,8 @@ _BAD_INPUT = (
     "value too long",
     "out of range",
     "invalid input value",
+    "unsupported Unicode escape sequence",  # \u0000 in JSON: jsonb cannot hold it
+    "invalid byte sequence",  # a NUL in text
 )
 
 
@@ -503,9 +505,9 @@ def _present(node: Any) -> Any:
     return node
 
 
-def _json(value: Any) -> str:
-    """pg_graphql takes JSON values as strings."""
-    return json.dumps(value, separators=(",", ":"))
+def _json(value: Any) -> str | None:
+    """pg_graphql takes JSON values as strings; None stays null (the SQL default)."""
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def _time(value: str) -> datetime:

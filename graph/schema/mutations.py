@@ -1,5 +1,6 @@
-"""Mutation root. Inputs are checked here (shape, sizes, the IR); the store's SQL
-functions then apply the session rules in one transaction."""
+"""Mutation root. GraphQL checks the input's types; every rule about the values (sizes,
+blank text, the IR's shape, ambiguities, versions) is the database's, which holds it for
+every door and whose `CODE: text` message reaches the client (migrations/0007, 0008)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from strawberry.types import Info
 from graph.backends.base import DraftInput as DraftCommand
 from graph.backends.base import HoleAnswer, NewDraft, NewRevision, NewSession
 from graph.context import RequestContext
-from graph.domain import hole_identifiers, validate_ir, validate_metadata, validate_smt_results
-from graph.errors import BadUserInput
 from graph.schema.ids import parse_id
 from graph.schema.types import (
     Draft,
@@ -26,9 +25,6 @@ from graph.schema.types import (
     ValidationStatus,
 )
 
-MAX_TEXT = 100_000
-MAX_NAME = 200
-
 
 @strawberry.input
 class DraftInput:
@@ -36,7 +32,9 @@ class DraftInput:
     validation_status: ValidationStatus = ValidationStatus.PENDING
     smt_results: JSON | None = None
     ambiguities: list[str] | None = strawberry.field(
-        default=None, description="Defaults to the identifiers of every hole in the IR."
+        default=None,
+        description="The holes still open; each must be a hole of the IR. Defaults to "
+        "every hole in the IR.",
     )
     metadata: JSON | None = None
 
@@ -129,33 +127,6 @@ class DeleteSessionPayload:
     deleted_id: strawberry.ID
 
 
-def _text(value: str, field: str, limit: int = MAX_TEXT) -> str:
-    if not value.strip():
-        raise BadUserInput(f"{field} must not be empty")
-    if len(value) > limit:
-        raise BadUserInput(f"{field} must be at most {limit} characters")
-    return value
-
-
-def _optional_text(value: str | None, field: str, limit: int) -> str | None:
-    return None if value is None else _text(value, field, limit)
-
-
-def _names(values: list[str] | None, field: str) -> list[str]:
-    names = list(values or [])
-    if len(names) > 1000:
-        raise BadUserInput(f"{field} has more than 1000 entries")
-    for name in names:
-        _text(name, field, MAX_NAME)
-    return names
-
-
-def _expected_version(value: int | None) -> int | None:
-    if value is not None and value < 1:
-        raise BadUserInput("expectedVersion must be a positive version")
-    return value
-
-
 def _draft(
     ir: Any,
     validation_status: ValidationStatus,
@@ -163,17 +134,12 @@ def _draft(
     ambiguities: list[str] | None,
     metadata: Any,
 ) -> DraftCommand:
-    checked_ir = validate_ir(ir)
     return DraftCommand(
-        ir=checked_ir,
+        ir=ir,
         validation_status=validation_status.value,
-        smt_results=validate_smt_results(smt_results),
-        ambiguities=(
-            _names(ambiguities, "ambiguities")
-            if ambiguities is not None
-            else hole_identifiers(checked_ir)
-        ),
-        metadata=validate_metadata(metadata, "draft metadata"),
+        smt_results=smt_results,
+        ambiguities=ambiguities,
+        metadata=metadata,
     )
 
 
@@ -190,10 +156,10 @@ class Mutation:
         viewer = info.context.require_viewer()
         draft = input.initial_draft
         new = NewSession(
-            prompt=_optional_text(input.prompt, "prompt", MAX_TEXT),
+            prompt=input.prompt,
             source=input.source.value,
-            title=_optional_text(input.title, "title", 500),
-            metadata=validate_metadata(input.metadata),
+            title=input.title,
+            metadata=input.metadata,
             initial_draft=(
                 _draft(
                     draft.ir,
@@ -205,7 +171,7 @@ class Mutation:
                 if draft is not None
                 else None
             ),
-            idempotency_key=_optional_text(input.idempotency_key, "idempotencyKey", 255),
+            idempotency_key=input.idempotency_key,
         )
         record = await info.context.backend.create_session(viewer, new)
         return CreateSessionPayload(session=Session.from_record(record))
@@ -217,14 +183,12 @@ class Mutation:
         input: AddRevisionInput,
     ) -> AddRevisionPayload:
         viewer = info.context.require_viewer()
-        if input.type is RevisionType.HOLE_FILL and input.target_hole is None:
-            raise BadUserInput("a HOLE_FILL revision names its targetHole")
         new = NewRevision(
             session_id=parse_id(input.session_id, "sessionId"),
-            content=_text(input.content, "content"),
+            content=input.content,
             revision_type=input.type.value,
-            target_hole=_optional_text(input.target_hole, "targetHole", MAX_NAME),
-            metadata=validate_metadata(input.metadata),
+            target_hole=input.target_hole,
+            metadata=input.metadata,
         )
         revision, session = await info.context.backend.add_revision(viewer, new)
         return AddRevisionPayload(
@@ -249,8 +213,8 @@ class Mutation:
                 input.ambiguities,
                 input.metadata,
             ),
-            applied_hole_ids=_names(input.applied_hole_ids, "appliedHoleIds"),
-            expected_version=_expected_version(input.expected_version),
+            applied_hole_ids=list(input.applied_hole_ids or []),
+            expected_version=input.expected_version,
         )
         draft, session = await info.context.backend.add_draft(viewer, new)
         return AddDraftPayload(draft=Draft.from_record(draft), session=Session.from_record(session))
@@ -264,11 +228,11 @@ class Mutation:
         viewer = info.context.require_viewer()
         answer = HoleAnswer(
             session_id=parse_id(input.session_id, "sessionId"),
-            hole_id=_text(input.hole_id, "holeId", MAX_NAME),
-            text=_text(input.text, "text"),
+            hole_id=input.hole_id,
+            text=input.text,
             resolution_type=input.type.value,
-            metadata=validate_metadata(input.metadata),
-            expected_version=_expected_version(input.expected_version),
+            metadata=input.metadata,
+            expected_version=input.expected_version,
         )
         resolution, revision, session = await info.context.backend.resolve_hole(viewer, answer)
         return ResolveHolePayload(
@@ -288,7 +252,7 @@ class Mutation:
     ) -> SessionPayload:
         viewer = info.context.require_viewer()
         record = await info.context.backend.finalize_session(
-            viewer, parse_id(input.id), _expected_version(input.expected_version)
+            viewer, parse_id(input.id), input.expected_version
         )
         return SessionPayload(session=Session.from_record(record))
 
@@ -300,7 +264,7 @@ class Mutation:
     ) -> SessionPayload:
         viewer = info.context.require_viewer()
         record = await info.context.backend.abandon_session(
-            viewer, parse_id(input.id), _expected_version(input.expected_version)
+            viewer, parse_id(input.id), input.expected_version
         )
         return SessionPayload(session=Session.from_record(record))
 
