@@ -123,9 +123,8 @@ SEED = """
 set session_replication_role = replica;  -- numbering triggers off: numbers are given
 create temporary table bench_users as
   select md5('bench-user-' || i)::uuid as id from generate_series(1, {users}) i;
-insert into public.sessions (user_id, title, version, revision_count, draft_count, resolution_count,
-                             created_at, updated_at)
-  select u.id, 'bench session ' || s, 21, 10, 5, 5,
+insert into public.sessions (user_id, title, version, created_at, updated_at)
+  select u.id, 'bench session ' || s, 21,
          now() - make_interval(mins => s), now() - make_interval(mins => s)
     from bench_users u, generate_series(1, {sessions}) s;
 insert into public.revisions (session_id, user_id, number, content, revision_type, target_hole)
