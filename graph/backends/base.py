@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+# At most this many rows in one page: the gateway's `first` limit, and pg_graphql's
+# `max_rows` (migrations/0006 sets the same number; tests/unit/test_schema_file.py checks).
+MAX_PAGE_SIZE = 100
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
     id: UUID

@@ -36,6 +36,7 @@ from gql.transport.httpx import HTTPXAsyncTransport
 
 from graph.auth import Claims
 from graph.backends.base import (
+    MAX_PAGE_SIZE,
     ChildPageRequest,
     DraftRecord,
     HoleAnswer,
@@ -65,7 +66,6 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R")
 
 OPERATIONS_DIR = Path(__file__).parent / "operations"
-MAX_ROWS = 100  # the max_rows directive in migrations/0006
 
 _NOT_FOUND = ("violates row-level security policy", "violates foreign key constraint")
 _BAD_INPUT = (
@@ -496,7 +496,7 @@ def _query_error(operation: str, errors: list[Any]) -> Exception:
 
 
 def _chunks(ids: list[UUID]) -> list[list[UUID]]:
-    return [ids[i : i + MAX_ROWS] for i in range(0, len(ids), MAX_ROWS)] or [[]]
+    return [ids[i : i + MAX_PAGE_SIZE] for i in range(0, len(ids), MAX_PAGE_SIZE)] or [[]]
 
 
 def _present(node: Any) -> Any:

@@ -10,13 +10,12 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from graph.backends.base import ChildPageRequest, SessionPageRequest
+from graph.backends.base import MAX_PAGE_SIZE, ChildPageRequest, SessionPageRequest
 from graph.cursors import CursorKind, parse_position_cursor, parse_session_cursor
 from graph.errors import BadUserInput
 from graph.reads.plan import ArgumentReader
 from graph.schema.ids import parse_id
 
-MAX_PAGE_SIZE = 100
 DEFAULT_SESSIONS_PAGE = 20
 
 
