@@ -87,14 +87,57 @@ $$;
 --   hole        {identifier: string (1-200, not blank), type_hint: string,
 --                description?: string, constraints?: {string: string},
 --                kind: intent|signature|effect|assertion|implementation}
+-- Every hole object of an IR's clauses, in IR order, as one JSON array.
+create function session_graph.ir_hole_list(ir jsonb) returns jsonb
+  language sql immutable parallel safe
+return pg_catalog.jsonb_path_query_array(ir, 'strict $.intent.holes[*]', '{}', true)
+    || pg_catalog.jsonb_path_query_array(ir, 'strict $.signature.holes[*]', '{}', true)
+    || pg_catalog.jsonb_path_query_array(ir, 'strict $.effects[*].holes[*]', '{}', true)
+    || pg_catalog.jsonb_path_query_array(ir, 'strict $.assertions[*].holes[*]', '{}', true)
+    || pg_catalog.jsonb_path_query_array(ir, 'strict $.relationships[*].holes[*]', '{}', true)
+    || pg_catalog.jsonb_path_query_array(ir, 'strict $.constraints[*].holes[*]', '{}', true);
+
+-- One key of an IR object, `kind` being object, array, string or string? (string or null);
+-- with `key` null, `node` itself. A plain SQL expression, so Postgres inlines it where it
+-- is used (the IR is checked on every draft written).
+create function session_graph.ir_field(
+  node jsonb, path text, key text, kind text, required boolean
+) returns text
+  language sql immutable parallel safe
+return case
+  when (case when key is null then node else node operator(pg_catalog.->) key end) is null then
+    case when required then path operator(pg_catalog.||) ': is required' end
+  when kind = 'string?' then
+    case when pg_catalog.jsonb_typeof(
+                case when key is null then node else node operator(pg_catalog.->) key end)
+              not in ('string', 'null')
+         then path operator(pg_catalog.||) ': must be a string or null' end
+  when pg_catalog.jsonb_typeof(
+         case when key is null then node else node operator(pg_catalog.->) key end) <> kind then
+    pg_catalog.format('%s: must be %s %s', path,
+      case when kind in ('object', 'array') then 'an' else 'a' end, kind)
+end;
+
+-- Why `ir` is not a lift-sys IR (its ir/models.py), as "<where>: <what>"; null when it is
+-- one. Clauses may carry keys of their own (a newer lift-sys adds clauses without a
+-- migration here); the keys below must have the types shown.
+--   intent      {summary: string, rationale?: string|null, holes?: [hole]}
+--   signature   {name: string, parameters?: [{name: string, type_hint: string,
+--                description?: string|null}], returns?: string|null, holes?: [hole]}
+--   effects?    [{description: string, holes?: [hole]}]
+--   assertions? [{predicate: string, rationale?: string|null, holes?: [hole]}]
+--   metadata    {source_path?: string|null, language: string, origin: string, evidence?: []}
+--   relationships?, constraints?: [object], whose holes? are [hole]
+--   hole        {identifier: string (1-200, not blank), type_hint: string,
+--                description?: string, constraints?: {string: string},
+--                kind: intent|signature|effect|assertion|implementation}
 create function session_graph.ir_problem(ir jsonb) returns text
   language plpgsql immutable parallel safe
   set search_path = ''
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   problem text;
-  item record;
-  clause text;
 begin
   if ir is null or pg_catalog.jsonb_typeof(ir) <> 'object' then
     return '(root): must be a JSON object';
@@ -103,12 +146,12 @@ begin
     session_graph.ir_field(ir, 'intent', 'intent', 'object', true),
     session_graph.ir_field(ir -> 'intent', 'intent.summary', 'summary', 'string', true),
     session_graph.ir_field(ir -> 'intent', 'intent.rationale', 'rationale', 'string?', false),
-    session_graph.ir_holes_problem(ir -> 'intent', 'intent'),
+    session_graph.ir_field(ir -> 'intent', 'intent.holes', 'holes', 'array', false),
     session_graph.ir_field(ir, 'signature', 'signature', 'object', true),
     session_graph.ir_field(ir -> 'signature', 'signature.name', 'name', 'string', true),
     session_graph.ir_field(ir -> 'signature', 'signature.parameters', 'parameters', 'array', false),
     session_graph.ir_field(ir -> 'signature', 'signature.returns', 'returns', 'string?', false),
-    session_graph.ir_holes_problem(ir -> 'signature', 'signature'),
+    session_graph.ir_field(ir -> 'signature', 'signature.holes', 'holes', 'array', false),
     session_graph.ir_field(ir, 'effects', 'effects', 'array', false),
     session_graph.ir_field(ir, 'assertions', 'assertions', 'array', false),
     session_graph.ir_field(ir, 'relationships', 'relationships', 'array', false),
@@ -123,135 +166,144 @@ begin
     return problem;
   end if;
 
-  for item in
-    select p.value, p.ordinality - 1 as i
+  -- The signature's parameters, then the listed clauses, in IR order.
+  select issue into problem from (
+    select 0 as clause, p.ordinality as item, coalesce(
+        session_graph.ir_field(p.value, at, null, 'object', true),
+        session_graph.ir_field(p.value, at || '.name', 'name', 'string', true),
+        session_graph.ir_field(p.value, at || '.type_hint', 'type_hint', 'string', true),
+        session_graph.ir_field(p.value, at || '.description', 'description', 'string?', false)
+      ) as issue
       from pg_catalog.jsonb_array_elements(coalesce(ir -> 'signature' -> 'parameters', '[]'))
            with ordinality p
-  loop
-    clause := pg_catalog.format('signature.parameters[%s]', item.i);
-    problem := coalesce(
-      session_graph.ir_field(item.value, clause, null, 'object', true),
-      session_graph.ir_field(item.value, clause || '.name', 'name', 'string', true),
-      session_graph.ir_field(item.value, clause || '.type_hint', 'type_hint', 'string', true),
-      session_graph.ir_field(item.value, clause || '.description', 'description', 'string?', false)
-    );
-    if problem is not null then
-      return problem;
-    end if;
-  end loop;
-
-  for item in
-    select c.name, e.value, e.ordinality - 1 as i
+     cross join lateral (select pg_catalog.format('signature.parameters[%s]', p.ordinality - 1) as at) w
+    union all
+    select c.position, e.ordinality, coalesce(
+        session_graph.ir_field(e.value, at, null, 'object', true),
+        case c.name
+          when 'effects' then
+            session_graph.ir_field(e.value, at || '.description', 'description', 'string', true)
+          when 'assertions' then coalesce(
+            session_graph.ir_field(e.value, at || '.predicate', 'predicate', 'string', true),
+            session_graph.ir_field(e.value, at || '.rationale', 'rationale', 'string?', false))
+        end,
+        session_graph.ir_field(e.value, at || '.holes', 'holes', 'array', false)
+      )
       from (values (1, 'effects'), (2, 'assertions'), (3, 'relationships'), (4, 'constraints'))
            c(position, name)
-      cross join lateral pg_catalog.jsonb_array_elements(coalesce(ir -> c.name, '[]'))
+     cross join lateral pg_catalog.jsonb_array_elements(coalesce(ir -> c.name, '[]'))
            with ordinality e
-     order by c.position, e.ordinality
-  loop
-    clause := pg_catalog.format('%s[%s]', item.name, item.i);
-    problem := coalesce(
-      session_graph.ir_field(item.value, clause, null, 'object', true),
-      case item.name
-        when 'effects' then
-          session_graph.ir_field(item.value, clause || '.description', 'description', 'string', true)
-        when 'assertions' then coalesce(
-          session_graph.ir_field(item.value, clause || '.predicate', 'predicate', 'string', true),
-          session_graph.ir_field(item.value, clause || '.rationale', 'rationale', 'string?', false))
-      end,
-      session_graph.ir_holes_problem(item.value, clause)
-    );
-    if problem is not null then
-      return problem;
-    end if;
-  end loop;
-  return null;
-end
-$$;
-
--- One key of an IR object: `kind` is object, array, string or string? (string or null);
--- with `key` null, `node` itself is checked.
-create function session_graph.ir_field(
-  node jsonb, path text, key text, kind text, required boolean
-) returns text
-  language plpgsql immutable parallel safe
-  set search_path = ''
-as $$
-declare
-  value jsonb := case when key is null then node else node -> key end;
-  actual text := pg_catalog.jsonb_typeof(value);
-begin
-  if value is null then
-    return case when required then path || ': is required' end;
-  end if;
-  if kind = 'string?' then
-    return case when actual not in ('string', 'null') then path || ': must be a string or null' end;
-  end if;
-  if actual is distinct from kind then
-    return pg_catalog.format('%s: must be %s %s', path,
-      case when kind = 'object' or kind = 'array' then 'an' else 'a' end, kind);
-  end if;
-  return null;
-end
-$$;
-
--- The holes of one clause (`node.holes`, optional), each a typed hole.
-create function session_graph.ir_holes_problem(node jsonb, path text) returns text
-  language plpgsql immutable parallel safe
-  set search_path = ''
-as $$
-declare
-  hole record;
-  at text;
-  problem text;
-begin
-  problem := session_graph.ir_field(node, path || '.holes', 'holes', 'array', false);
-  if problem is not null or node -> 'holes' is null then
+     cross join lateral (select pg_catalog.format('%s[%s]', c.name, e.ordinality - 1) as at) w
+  ) checked
+   where issue is not null
+   order by clause, item
+   limit 1;
+  if problem is not null then
     return problem;
   end if;
-  for hole in
-    select h.value, h.ordinality - 1 as i
-      from pg_catalog.jsonb_array_elements(node -> 'holes') with ordinality h
-  loop
-    at := pg_catalog.format('%s.holes[%s]', path, hole.i);
-    problem := coalesce(
-      session_graph.ir_field(hole.value, at, null, 'object', true),
-      session_graph.ir_field(hole.value, at || '.identifier', 'identifier', 'string', true),
-      session_graph.ir_field(hole.value, at || '.type_hint', 'type_hint', 'string', true),
-      session_graph.ir_field(hole.value, at || '.description', 'description', 'string', false),
-      session_graph.ir_field(hole.value, at || '.constraints', 'constraints', 'object', false),
-      session_graph.ir_field(hole.value, at || '.kind', 'kind', 'string', true)
-    );
-    if problem is not null then
-      return problem;
-    end if;
-    if session_graph.is_blank(hole.value ->> 'identifier')
-       or pg_catalog.char_length(hole.value ->> 'identifier') > 200 then
-      return at || '.identifier: must be 1 to 200 characters, not blank';
-    end if;
-    if not (hole.value ->> 'kind' operator(pg_catalog.=) any
-            ('{intent,signature,effect,assertion,implementation}'::text[])) then
-      return at || '.kind: must be one of intent, signature, effect, assertion, implementation';
-    end if;
-    if exists (select 1 from pg_catalog.jsonb_each(coalesce(hole.value -> 'constraints', '{}')) c
-                where pg_catalog.jsonb_typeof(c.value) <> 'string') then
-      return at || '.constraints: every value must be a string';
-    end if;
-  end loop;
-  return null;
+
+  -- Every hole, wherever it sits.
+  select issue into problem from (
+    select h.ordinal, coalesce(
+        session_graph.ir_field(h.hole, at, null, 'object', true),
+        session_graph.ir_field(h.hole, at || '.identifier', 'identifier', 'string', true),
+        session_graph.ir_field(h.hole, at || '.type_hint', 'type_hint', 'string', true),
+        session_graph.ir_field(h.hole, at || '.description', 'description', 'string', false),
+        session_graph.ir_field(h.hole, at || '.constraints', 'constraints', 'object', false),
+        session_graph.ir_field(h.hole, at || '.kind', 'kind', 'string', true),
+        case when session_graph.is_blank(h.hole ->> 'identifier')
+                  or pg_catalog.char_length(h.hole ->> 'identifier') > 200
+             then at || '.identifier: must be 1 to 200 characters, not blank' end,
+        case when not (h.hole ->> 'kind' = any
+                       ('{intent,signature,effect,assertion,implementation}'::text[]))
+             then at || '.kind: must be one of intent, signature, effect, assertion, implementation'
+        end,
+        case when exists (select 1 from pg_catalog.jsonb_each(coalesce(h.hole -> 'constraints', '{}')) k
+                           where pg_catalog.jsonb_typeof(k.value) <> 'string')
+             then at || '.constraints: every value must be a string' end
+      ) as issue
+      from session_graph.ir_holes(ir) h
+     cross join lateral (select pg_catalog.format('%s.holes[%s]', h.path, h.place) as at) w
+  ) checked
+   where issue is not null
+   order by ordinal
+   limit 1;
+  return problem;
 end
 $$;
+
+-- Whether `ir` is a lift-sys IR: the same rules as ir_problem, as jsonpath predicates (a
+-- few C calls instead of a walk in PL/pgSQL), so the usual case, a valid IR, is cheap;
+-- ir_problem then says what is wrong only when something is. test_record_rules.py checks
+-- that the two, and lift-sys's own models, agree on generated IRs. (Lax mode: a missing
+-- key gives an empty sequence, and `.type()` applies to an array itself; strict mode,
+-- for what lax mode would unwrap.)
+create function session_graph.ir_is_valid(ir jsonb) returns boolean
+  language sql immutable parallel safe
+return pg_catalog.jsonb_typeof(ir) = 'object'
+  and coalesce(pg_catalog.jsonb_path_match(ir, '
+        $.intent.type() == "object" && $.intent.summary.type() == "string"
+     && $.signature.type() == "object" && $.signature.name.type() == "string"
+     && $.metadata.type() == "object" && $.metadata.language.type() == "string"
+     && $.metadata.origin.type() == "string"', '{}', true), false)
+  and not coalesce(pg_catalog.jsonb_path_exists(ir, '$ ? (
+        ($.intent.rationale.type() != "string" && $.intent.rationale.type() != "null")
+     || $.intent.holes.type() != "array"
+     || $.signature.parameters.type() != "array"
+     || ($.signature.returns.type() != "string" && $.signature.returns.type() != "null")
+     || $.signature.holes.type() != "array"
+     || $.effects.type() != "array" || $.assertions.type() != "array"
+     || $.relationships.type() != "array" || $.constraints.type() != "array"
+     || ($.metadata.source_path.type() != "string" && $.metadata.source_path.type() != "null")
+     || $.metadata.evidence.type() != "array"
+     || exists($.signature.parameters[*] ? (
+             @.type() != "object" || !(@.name.type() == "string")
+          || !(@.type_hint.type() == "string")
+          || (@.description.type() != "string" && @.description.type() != "null")))
+     || exists($.effects[*] ? (
+             @.type() != "object" || !(@.description.type() == "string")
+          || @.holes.type() != "array"))
+     || exists($.assertions[*] ? (
+             @.type() != "object" || !(@.predicate.type() == "string")
+          || (@.rationale.type() != "string" && @.rationale.type() != "null")
+          || @.holes.type() != "array"))
+     || exists($.relationships[*] ? (@.type() != "object" || @.holes.type() != "array"))
+     || exists($.constraints[*] ? (@.type() != "object" || @.holes.type() != "array")))',
+     '{}', true), true)
+  -- Strict mode, where a filter does not unwrap an array: a list item that is an array.
+  and not coalesce(pg_catalog.jsonb_path_exists(ir, 'strict $ ? (
+        exists($.signature.parameters[*] ? (@.type() != "object"))
+     || exists($.effects[*] ? (@.type() != "object"))
+     || exists($.assertions[*] ? (@.type() != "object"))
+     || exists($.relationships[*] ? (@.type() != "object"))
+     || exists($.constraints[*] ? (@.type() != "object")))', '{}', true), true)
+  and not coalesce(pg_catalog.jsonb_path_exists(session_graph.ir_hole_list(ir), 'strict $[*] ? (
+        @.type() != "object" || exists(@.constraints.* ? (@.type() != "string")))',
+     '{}', true), true)
+  and not coalesce(pg_catalog.jsonb_path_exists(session_graph.ir_hole_list(ir), '$[*] ? (
+        @.type() != "object" || !(@.identifier.type() == "string")
+     || !(@.type_hint.type() == "string") || @.description.type() != "string"
+     || @.constraints.type() != "object"
+     || !(@.kind.type() == "string")
+     || !(@.kind == "intent" || @.kind == "signature" || @.kind == "effect"
+          || @.kind == "assertion" || @.kind == "implementation")
+     || @.identifier like_regex "^.{201}" flag "s"
+     || @.identifier like_regex "^[ \\t\\n\\r\\v\\f\\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$")',
+     '{}', true), true);
 
 -- Every typed hole of an IR, in IR order: intent, signature, effects, assertions, then the
 -- optional relationships and constraints, each clause's holes in their order. `path` says
--- where the hole sits ("signature", "effects[0]", "assertions[2]").
+-- which clause holds the hole ("signature", "effects[0]", "assertions[2]"), `place`
+-- where in that clause's holes.
 create function session_graph.ir_holes(ir jsonb)
-  returns table (ordinal integer, path text, hole jsonb)
+  returns table (ordinal integer, path text, place integer, hole jsonb)
   language sql immutable parallel safe
   set search_path = ''
 begin atomic
   select (pg_catalog.row_number() over (order by c.position, e.ordinality, h.ordinality))::integer,
          case when c.is_list then pg_catalog.format('%s[%s]', c.name, e.ordinality - 1)
               else c.name end,
+         (h.ordinality - 1)::integer,
          h.value
     from (values (1, 'intent', false), (2, 'signature', false), (3, 'effects', true),
                  (4, 'assertions', true), (5, 'relationships', true), (6, 'constraints', true))
@@ -272,9 +324,9 @@ create function session_graph.ir_hole_identifiers(ir jsonb) returns text[]
   set search_path = ''
 begin atomic
   select coalesce(pg_catalog.array_agg(identifier order by first), '{}')
-    from (select h.hole ->> 'identifier' as identifier, min(h.ordinal) as first
-            from session_graph.ir_holes(ir) h
-           where pg_catalog.jsonb_typeof(h.hole -> 'identifier') = 'string'
+    from (select h.value ->> 'identifier' as identifier, min(h.ordinality) as first
+            from pg_catalog.jsonb_array_elements(session_graph.ir_hole_list(ir)) with ordinality h
+           where pg_catalog.jsonb_typeof(h.value -> 'identifier') = 'string'
            group by 1) found;
 end;
 
@@ -344,8 +396,8 @@ begin
     perform session_graph.refuse('BAD_USER_INPUT', 'ir is required');
   end if;
   perform session_graph.check_json(ir, 'ir', 'object');
-  problem := session_graph.ir_problem(ir);
-  if problem is not null then
+  if not session_graph.ir_is_valid(ir) then
+    problem := coalesce(session_graph.ir_problem(ir), '(root): not an IR');
     perform session_graph.refuse('BAD_USER_INPUT', 'ir is not a valid IR: ' || problem);
   end if;
   perform session_graph.check_choice(validation_status, 'validationStatus',

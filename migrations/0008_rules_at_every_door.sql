@@ -199,11 +199,20 @@ $$;
 
 -- Adds to a session: locks its row, refuses it unless it is the caller's and active, and
 -- bumps its version (once per statement). Every child's insert trigger calls it first.
+-- When this statement has done all that already (it wrote the row, which is still active),
+-- there is nothing left to do: no second row version.
 create function session_graph.add_to_session(target uuid) returns void
   language plpgsql volatile security invoker
   set search_path = ''
 as $$
 begin
+  if exists (
+       select 1 from public.sessions s
+        where s.id = target and s.status = 'active'
+          and s.updated_at = pg_catalog.statement_timestamp()
+          and session_graph.written_in_this_transaction(s.xmin)) then
+    return;
+  end if;
   update public.sessions s set status = s.status where s.id = target;
   if not found then
     perform session_graph.refuse('NOT_FOUND', 'session not found');

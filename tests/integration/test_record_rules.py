@@ -178,12 +178,22 @@ def _replaced(path: tuple[Any, ...], value: Any, drop: bool) -> dict[str, Any]:
 @example(path=("signature", "holes", 0, "identifier"), value=" ", drop=False)
 @example(path=("signature", "holes", 0, "description"), value=None, drop=False)
 @example(path=("intent", "rationale"), value=None, drop=True)
+@example(path=("intent", "rationale"), value=[], drop=False)
+@example(path=("signature", "holes"), value={"identifier": "x"}, drop=False)
+@example(path=("assertions", 0, "holes", 0, "kind"), value=["assertion"], drop=False)
+@example(path=("signature", "parameters", 0), value=[], drop=False)
+@example(path=("signature", "holes", 0), value=[{"identifier": "x"}], drop=False)
+@example(path=("signature", "holes", 0, "constraints"), value={"x": []}, drop=False)
+@example(path=("effects", 0), value=[], drop=False)
 async def test_sql_and_the_models_agree_on_what_is_an_ir(
     conn: asyncpg.Connection, path: tuple[Any, ...], value: Any, drop: bool
 ) -> None:
     ir = _replaced(path, value, drop)
     sql_problem = await problem(conn, ir)
     assert (sql_problem is None) == ir_is_valid(ir), (ir, sql_problem)
+    # The quick check the insert trigger runs first says the same.
+    quick = await conn.fetchval("select session_graph.ir_is_valid($1::jsonb)", json.dumps(ir))
+    assert quick == (sql_problem is None), (ir, sql_problem)
     if sql_problem is None:
         assert await holes(conn, ir) == hole_identifiers(ir)
 
