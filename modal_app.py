@@ -40,10 +40,6 @@ app = modal.App(APP_NAME, image=image)
 @modal.asgi_app(label=APP_NAME)
 def web() -> Any:
     """The ASGI app: the same gateway `make serve` runs, on the pg_graphql backend."""
-    from graph.app import create_app  # noqa: PLC0415 - imported in the container
-    from graph.cli import configure_logging  # noqa: PLC0415
-    from graph.config import Settings  # noqa: PLC0415
+    from graph.asgi import create  # noqa: PLC0415 - imported in the container
 
-    settings = Settings()
-    configure_logging(settings)
-    return create_app(settings)
+    return create()

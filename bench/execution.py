@@ -23,17 +23,11 @@ import orjson
 from bench.run import GATEWAY_QUERIES, ir_document
 from graph.app import create_app
 from graph.auth import Claims, mint_token
-from graph.backends.base import (
-    ChildPageRequest,
-    DraftRecord,
-    Page,
-    RevisionRecord,
-    SessionRecord,
-)
+from graph.backends.base import ChildPageRequest, Page, Row
 from graph.config import Settings
 from graph.context import RequestContext
 from graph.http import OperationName, ReadTransaction
-from graph.reads.plan import ReadPlan
+from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader
 from graph.schema import build_schema
 
@@ -41,32 +35,57 @@ RUNS = 500
 
 
 class InstantStore:
-    """Answers every read at once with the same bench-shaped records."""
+    """Answers every read at once with the same bench-shaped rows."""
 
     def __init__(self) -> None:
         now = dt.datetime.now(dt.UTC)
         self.session_id = uuid.uuid4()
-        self.session = SessionRecord(
-            self.session_id, "active", "prompt", "t", {}, 1, now, now, None
-        )
-        self.draft = DraftRecord(
-            uuid.uuid4(), self.session_id, 5, ir_document(), "incomplete", [], ["a"], {}, now
-        )
-        self.revision_records = [
-            RevisionRecord(uuid.uuid4(), self.session_id, n, "content", "hole_fill", "h", {}, now)
+        self.session: Row = {
+            "id": self.session_id,
+            "status": "active",
+            "source": "prompt",
+            "title": "t",
+            "metadata": {},
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "finalized_at": None,
+        }
+        self.draft: Row = {
+            "id": uuid.uuid4(),
+            "session_id": self.session_id,
+            "version": 5,
+            "ir": ir_document(),
+            "validation_status": "incomplete",
+            "smt_results": [],
+            "ambiguities": ["a"],
+            "metadata": {},
+            "created_at": now,
+        }
+        self.revision_rows: list[Row] = [
+            {
+                "id": uuid.uuid4(),
+                "session_id": self.session_id,
+                "number": n,
+                "content": "content",
+                "revision_type": "hole_fill",
+                "target_hole": "h",
+                "metadata": {},
+                "created_at": now,
+            }
             for n in range(1, 11)
         ]
 
-    async def sessions_by_id(self, _: Claims, ids: Sequence[uuid.UUID]) -> list[SessionRecord]:
+    async def sessions_by_id(self, _: Claims, ids: Sequence[uuid.UUID]) -> list[Row]:
         return [self.session for _ in ids]
 
-    async def current_drafts(self, _: Claims, ids: Sequence[uuid.UUID]) -> list[DraftRecord]:
+    async def current_drafts(self, _: Claims, ids: Sequence[uuid.UUID]) -> list[Row]:
         return [self.draft for _ in ids]
 
     async def revisions(
         self, _: Claims, ids: Sequence[uuid.UUID], __: ChildPageRequest
     ) -> list[Page[Any]]:
-        return [Page(self.revision_records, False, 10) for _ in ids]
+        return [Page(self.revision_rows, False, 10) for _ in ids]
 
     async def drafts(
         self, _: Claims, ids: Sequence[uuid.UUID], __: ChildPageRequest
@@ -78,7 +97,7 @@ class InstantStore:
     ) -> list[Page[Any]]:
         return [Page([], False, 0) for _ in ids]
 
-    async def list_sessions(self, *_: Any) -> Page[SessionRecord]:
+    async def list_sessions(self, *_: Any) -> Page[Row]:
         return Page([self.session] * 20, True, 50)
 
     @asynccontextmanager
@@ -88,20 +107,28 @@ class InstantStore:
     def compile_read(self, _: ReadPlan) -> CompiledReader:
         answer = orjson.dumps({"session": {"id": str(self.session_id)}})
 
-        async def run(_viewer: Claims, _bound: Sequence[object]) -> bytes:
+        async def run(_viewer: Claims, _bound: Bound) -> bytes:
             return answer
 
         return run
+
+    def connections_in_use(self) -> int:
+        return 0
+
+    async def ping(self) -> None:
+        return None
 
     async def close(self) -> None:
         return None
 
 
 class _Request:
-    class state:  # noqa: N801 - shaped like Starlette's request.state
-        pass
+    """As much of a Starlette request as the schema's extensions read."""
 
     headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        self.scope: dict[str, Any] = {}
 
 
 async def whole_request(store: InstantStore, query: str) -> float:

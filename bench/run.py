@@ -29,16 +29,17 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
+from graphql import print_ast
 
 from graph.auth import Claims, mint_token
-from graph.backends.pg_graphql_reads import compile_read as compile_pg_graphql_read
+from graph.backends.pg_graphql.compiled import compile_read as compile_pg_graphql_read
 from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
 from graph.limits import Limits, validation_rules
 from graph.migrate import migrate
+from graph.reads.plan import Bound
 from graph.reads.planner import ReadPlanner, plan_query
 from graph.schema import build_schema
-from graph.schema.arguments import ARGUMENT_READERS
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -302,13 +303,12 @@ async def floor(
         schema._schema,
         rules=validation_rules(Limits()),
         max_tokens=Limits().max_tokens,
-        readers=ARGUMENT_READERS,
         compile_read=backend.compile_read,
     )
     prepared = planner.prepare(GATEWAY_QUERIES[operation], None)
     assert prepared is not None, "the benchmark's document must compile"
     users = list(sessions)
-    bound: dict[str, list[object]] = {}
+    bound: dict[str, Bound] = {}
     for ids in sessions.values():
         for sid in ids:
             arguments = prepared.plan.bind(schema._schema, {"id": sid})
@@ -530,7 +530,6 @@ def upstream_request(query: str) -> tuple[str, dict[str, Any]]:
         None,
         rules=validation_rules(limits),
         max_tokens=limits.max_tokens,
-        readers=ARGUMENT_READERS,
     )
     assert plan is not None
     read = compile_pg_graphql_read(plan)
@@ -538,7 +537,7 @@ def upstream_request(query: str) -> tuple[str, dict[str, Any]]:
     assert read is not None
     assert read.document is not None
     assert bound is not None
-    return read.document, read.variables(bound)
+    return print_ast(read.document), read.variables(bound)
 
 
 @dataclass

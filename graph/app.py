@@ -1,4 +1,9 @@
-"""The composition root: settings in, an ASGI app out. Nothing here runs at import."""
+"""The composition root: settings in, an ASGI app out. Nothing here runs at import.
+
+The store opens in the app's lifespan; the GraphQL view and the read planner are built
+then, around the store that opened (`Gateway.serving`), so nothing holds a store that is
+not there yet. Until then /graphql answers 503.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +11,37 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from graph.auth import TokenVerifier
 from graph.backends.base import Backend
 from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
+from graph.backends.timed import TimedBackend
 from graph.config import Settings
-from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret
 from graph.graphiql import ASSET_ROUTE, GraphiQLAssets, graphiql_page
 from graph.http import GraphQLView, OperationName, ReadTransaction
 from graph.limits import BodyLimitMiddleware, Limits, validation_rules
 from graph.migrate import migrate
-from graph.observability import (
-    InstrumentedBackend,
-    Metrics,
-    RequestContextMiddleware,
-    health_routes,
-)
-from graph.reads.plan import ReadPlan
-from graph.reads.planner import CompiledReader, ReadPlanner
+from graph.observability import Metrics, RequestContextMiddleware, health_routes
+from graph.reads.planner import ReadPlanner
 from graph.schema import build_schema
-from graph.schema.arguments import ARGUMENT_READERS
 
 logger = logging.getLogger(__name__)
 
 
 def build_verifier(settings: Settings) -> TokenVerifier:
-    secret = (
-        settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
-    )
-    if secret is None and settings.supabase_jwks_url is None:
-        if not settings.uses_embedded_postgres:
-            raise RuntimeError(
-                "set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify callers' tokens"
-            )
-        secret = load_or_create_dev_secret(settings.graph_data_dir)
-    return TokenVerifier(
-        secret=secret, jwks_url=settings.supabase_jwks_url, issuer=settings.supabase_jwt_issuer
-    )
+    keys = settings.token_keys()
+    return TokenVerifier(secret=keys.secret, jwks_url=keys.jwks_url, issuer=keys.issuer)
 
 
 @asynccontextmanager
@@ -72,6 +63,8 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
         async with _postgres(settings.database_url, settings) as backend:
             yield backend
         return
+
+    from graph.embedded import EmbeddedPostgres  # noqa: PLC0415 - the [embedded] extra
 
     embedded = EmbeddedPostgres(settings.graph_data_dir)
     started_here = await asyncio.to_thread(embedded.start)
@@ -105,60 +98,84 @@ async def _closing(backend: Backend) -> AsyncIterator[None]:
         await backend.close()
 
 
-class _LateBackend:
-    """Lets the view be built before the lifespan has opened the store."""
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """What the app serves with once its store is open."""
 
-    def __init__(self) -> None:
-        self.backend: Backend | None = None
+    store: Backend
+    view: GraphQLView
 
-    def __getattr__(self, name: str) -> object:
-        if self.backend is None:
-            raise RuntimeError("the backend is not open yet")
-        return getattr(self.backend, name)
 
-    def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
-        if self.backend is None:
-            raise RuntimeError("the backend is not open yet")
-        return self.backend.compile_read(plan)
+class Gateway:
+    """The parts made at startup, and the ones made once the store is open."""
+
+    def __init__(self, settings: Settings, schema: strawberry.Schema, limits: Limits) -> None:
+        self.settings = settings
+        self.schema = schema
+        self.limits = limits
+        self.metrics = Metrics()
+        self.verifier = build_verifier(settings)
+        self.assets = (
+            GraphiQLAssets(settings.graph_graphiql_assets)
+            if settings.graph_graphiql_assets
+            else None
+        )
+        if self.assets is not None and not self.assets.available():
+            raise RuntimeError(
+                f"GRAPH_GRAPHIQL_ASSETS has no GraphiQL build: {self.assets.node_modules}"
+            )
+        self.serving: Serving | None = None
+
+    def serve_with(self, backend: Backend) -> Serving:
+        store = TimedBackend(backend, self.metrics.observe_store_call)
+        reads = (
+            ReadPlanner(
+                self.schema._schema,
+                rules=validation_rules(self.limits),
+                max_tokens=self.limits.max_tokens,
+                compile_read=store.compile_read,
+            )
+            if self.settings.graph_compiled_reads
+            else None
+        )
+        view = GraphQLView(
+            self.schema,
+            reads=reads,
+            backend=store,
+            verifier=self.verifier,
+            metrics=self.metrics,
+            request_timeout_s=self.limits.request_timeout_s,
+            ide_html=graphiql_page(local_assets=self.assets is not None),
+        )
+        self.serving = Serving(store, view)
+        return self.serving
+
+    def store(self) -> Backend | None:
+        return self.serving.store if self.serving is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """/graphql, as an ASGI app: the view, once the store is open."""
+        if self.serving is None:
+            response = JSONResponse(
+                {"errors": [{"message": "starting", "extensions": {"code": "UNAVAILABLE"}}]},
+                status_code=503,
+            )
+            await response(scope, receive, send)
+            return
+        await self.serving.view(scope, receive, send)
 
 
 def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     """The gateway. Pass `backend` to use a store the caller manages (tests do)."""
-    metrics = Metrics()
     limits = Limits(request_timeout_s=settings.graph_request_timeout_s)
-    late = _LateBackend()
-    if backend is not None:
-        late.backend = InstrumentedBackend(backend, metrics)
-    assets = (
-        GraphiQLAssets(settings.graph_graphiql_assets) if settings.graph_graphiql_assets else None
-    )
-    if assets is not None and not assets.available():
-        raise RuntimeError(f"GRAPH_GRAPHIQL_ASSETS has no GraphiQL build: {assets.node_modules}")
     schema = build_schema(
         introspection=settings.graph_introspection,
         limits=limits,
         extra_extensions=[OperationName, ReadTransaction],
     )
-    reads = (
-        ReadPlanner(
-            schema._schema,
-            rules=validation_rules(limits),
-            max_tokens=limits.max_tokens,
-            readers=ARGUMENT_READERS,
-            compile_read=late.compile_read,
-        )
-        if settings.graph_compiled_reads
-        else None
-    )
-    view = GraphQLView(
-        schema,
-        reads=reads,
-        backend=late,  # type: ignore[arg-type]
-        verifier=build_verifier(settings),
-        metrics=metrics,
-        request_timeout_s=limits.request_timeout_s,
-        ide_html=graphiql_page(local_assets=assets is not None),
-    )
+    gateway = Gateway(settings, schema, limits)
+    if backend is not None:
+        gateway.serve_with(backend)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -166,18 +183,19 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
             yield
             return
         async with open_backend(settings) as opened:
-            late.backend = InstrumentedBackend(opened, metrics)
+            gateway.serve_with(opened)
             yield
-            late.backend = None
+            gateway.serving = None
 
     async def root(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    health = health_routes(lambda: late.backend, metrics)
+    health = health_routes(gateway.store, gateway.metrics)
+    assets = gateway.assets
     return Starlette(
         routes=[
             Route("/", root),
-            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/graphql", gateway, methods=["GET", "POST"]),
             *(Route(path, endpoint, methods=["GET"]) for path, endpoint in health.items()),
             *([Route(ASSET_ROUTE, assets.serve, methods=["GET"])] if assets is not None else []),
         ],

@@ -1,7 +1,8 @@
-"""The ASGI entry point for process managers: `uvicorn --factory graph.asgi:create`.
+"""The app as a process builds it from its environment: `graph.asgi:create`.
 
-`session-graph serve --workers N` uses it; each worker builds its app from the
-environment when it starts, not at import.
+The one factory every deployment uses: `uvicorn --factory graph.asgi:create`
+(`session-graph serve --workers N` runs that), and Modal's `web()` in modal_app.py. It
+runs when the process starts serving, never at import.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.cli import configure_logging
 from graph.config import Settings
+from graph.logs import configure_logging
 
 
 def create() -> Starlette:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import uuid
@@ -14,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from graph.config import Settings
+from graph.logs import configure_logging
 
 SCHEMA_FILE = Path("schema.graphql")
 
@@ -58,17 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     return _export_schema(args.output)
 
 
-def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    if settings.graph_log_format == "json":
-        from graph.observability import JsonLogFormatter  # noqa: PLC0415
-
-        handler.setFormatter(JsonLogFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=settings.graph_log_level.upper(), handlers=[handler], force=True)
-
-
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn  # noqa: PLC0415 - only the serve command needs it
 
@@ -92,17 +81,18 @@ def _serve_workers(settings: Settings, workers: int, options: dict[str, Any]) ->
     once here, and the workers connect to it as any Postgres."""
     import uvicorn  # noqa: PLC0415
 
-    from graph.embedded import EmbeddedPostgres, load_or_create_dev_secret  # noqa: PLC0415
+    from graph.embedded import EmbeddedPostgres  # noqa: PLC0415
     from graph.migrate import migrate  # noqa: PLC0415
 
     if not settings.uses_embedded_postgres:
         uvicorn.run("graph.asgi:create", factory=True, workers=workers, **options)
         return 0
+    keys = settings.token_keys()  # the embedded default's secret, for every worker
     with EmbeddedPostgres(settings.graph_data_dir).running() as embedded:
         asyncio.run(migrate(embedded.admin_dsn))
         os.environ["DATABASE_URL"] = embedded.app_dsn
-        if settings.supabase_jwt_secret is None and settings.supabase_jwks_url is None:
-            os.environ["SUPABASE_JWT_SECRET"] = load_or_create_dev_secret(settings.graph_data_dir)
+        if keys.secret is not None and settings.supabase_jwt_secret is None:
+            os.environ["SUPABASE_JWT_SECRET"] = keys.secret
         uvicorn.run("graph.asgi:create", factory=True, workers=workers, **options)
     return 0
 
@@ -127,23 +117,24 @@ def _migrate(settings: Settings, database_url: str | None) -> int:
 
 def _token(settings: Settings, user: uuid.UUID, ttl: int) -> int:
     from graph.auth import mint_token  # noqa: PLC0415
-    from graph.embedded import load_or_create_dev_secret  # noqa: PLC0415
+    from graph.config import ConfigurationError  # noqa: PLC0415
 
     if ttl <= 0:
         print("session-graph token: --ttl must be positive", file=sys.stderr)
         return 2
-    if settings.supabase_jwt_secret is not None:
-        secret = settings.supabase_jwt_secret.get_secret_value()
-    elif settings.supabase_jwks_url is None:
-        secret = load_or_create_dev_secret(settings.graph_data_dir)
-    else:
+    try:
+        keys = settings.token_keys()
+    except ConfigurationError as exc:
+        print(f"session-graph token: {exc}", file=sys.stderr)
+        return 2
+    if keys.secret is None:
         print(
             "session-graph token: tokens are verified against a JWKS; sign in through "
             "Supabase Auth to get one",
             file=sys.stderr,
         )
         return 2
-    print(mint_token(secret, user, ttl, issuer=settings.supabase_jwt_issuer))
+    print(mint_token(keys.secret, user, ttl, issuer=keys.issuer))
     return 0
 
 

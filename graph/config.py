@@ -6,11 +6,27 @@ class say the same thing.
 
 from __future__ import annotations
 
+import os
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(Exception):
+    """The settings cannot work together; the message says what to set."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenKeys:
+    """What verifies callers' tokens: an HS256 secret, a JWKS URL, or both."""
+
+    secret: str | None
+    jwks_url: str | None
+    issuer: str | None
 
 
 class Settings(BaseSettings):
@@ -68,20 +84,17 @@ class Settings(BaseSettings):
 
     @field_validator(
         "database_url",
+        "supabase_jwt_secret",
         "supabase_jwks_url",
         "supabase_jwt_issuer",
         "supabase_url",
+        "supabase_anon_key",
         "graph_backend",
         "graph_graphiql_assets",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("supabase_jwt_secret", "supabase_anon_key", mode="before")
-    @classmethod
-    def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     @property
@@ -93,3 +106,33 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_postgres(self) -> bool:
         return self.backend == "postgres" and self.database_url is None
+
+    def token_keys(self) -> TokenKeys:
+        """The keys callers' tokens are checked with. The embedded default has a secret of
+        its own, made once in its data directory; every other setup names its keys."""
+        secret = self.supabase_jwt_secret.get_secret_value() if self.supabase_jwt_secret else None
+        if secret is None and self.supabase_jwks_url is None:
+            if not self.uses_embedded_postgres:
+                raise ConfigurationError(
+                    "set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify callers' tokens"
+                )
+            secret = _dev_secret(self.graph_data_dir)
+        return TokenKeys(
+            secret=secret, jwks_url=self.supabase_jwks_url, issuer=self.supabase_jwt_issuer
+        )
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """The embedded default's HS256 secret, generated once and kept in the data dir."""
+    path = data_dir.expanduser() / "jwt-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (a worker, `token`) wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

@@ -17,15 +17,8 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from graph.auth import Claims
-from graph.backends.base import (
-    Backend,
-    ChildPageRequest,
-    DraftRecord,
-    Page,
-    ResolutionRecord,
-    RevisionRecord,
-)
-from graph.errors import Unauthenticated
+from graph.backends.base import Backend, ChildPageRequest, Page, Row
+from graph.errors import GraphError, Unauthenticated
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -38,17 +31,13 @@ class Loaders:
     """Batches the nested fields of many sessions into one store call per field and page shape."""
 
     def __init__(self, backend: Backend, viewer: Claims) -> None:
-        async def current_drafts(ids: Sequence[UUID]) -> list[DraftRecord | None]:
+        async def current_drafts(ids: Sequence[UUID]) -> list[Row | None]:
             return await backend.current_drafts(viewer, ids)
 
-        self.current_draft: DataLoader[UUID, DraftRecord | None] = DataLoader(current_drafts)
-        self.revisions: DataLoader[PageKey, Page[RevisionRecord]] = _page_loader(
-            backend.revisions, viewer
-        )
-        self.drafts: DataLoader[PageKey, Page[DraftRecord]] = _page_loader(backend.drafts, viewer)
-        self.resolutions: DataLoader[PageKey, Page[ResolutionRecord]] = _page_loader(
-            backend.resolutions, viewer
-        )
+        self.current_draft: DataLoader[UUID, Row | None] = DataLoader(current_drafts)
+        self.revisions: DataLoader[PageKey, Page[Row]] = _page_loader(backend.revisions, viewer)
+        self.drafts: DataLoader[PageKey, Page[Row]] = _page_loader(backend.drafts, viewer)
+        self.resolutions: DataLoader[PageKey, Page[Row]] = _page_loader(backend.resolutions, viewer)
 
 
 def load(loader: DataLoader[K, V], key: K) -> Awaitable[V]:
@@ -89,7 +78,17 @@ class RequestContext:
     response: Response
     backend: Backend
     viewer: Claims | None
+    # Set when a compiled read of this request found the store failing: every field that
+    # would call the store fails the same way instead, so the executor reports it in its
+    # usual shape without asking the store again (a slow upstream would double the wait).
+    store_failure: GraphError | None = None
     _loaders: Loaders | None = field(default=None, init=False)
+
+    def store(self) -> Backend:
+        """The store, for a resolver; raises the request's store failure when it had one."""
+        if self.store_failure is not None:
+            raise self.store_failure.again()
+        return self.backend
 
     def require_viewer(self) -> Claims:
         """The caller, or UNAUTHENTICATED (HTTP 401) when the request carried no token."""
@@ -101,5 +100,5 @@ class RequestContext:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            self._loaders = Loaders(self.backend, self.require_viewer())
+            self._loaders = Loaders(self.store(), self.require_viewer())
         return self._loaders

@@ -12,7 +12,6 @@ import hashlib
 import importlib.util
 import logging
 import os
-import secrets
 import stat
 import subprocess
 import tempfile
@@ -168,19 +167,3 @@ def _socket_dir_for(data_dir: Path) -> Path:
         return preferred
     digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"session-graph-{digest}"
-
-
-def load_or_create_dev_secret(data_dir: Path) -> str:
-    """The embedded default's own HS256 secret, generated once and kept in the data dir."""
-    path = data_dir.expanduser() / "jwt-secret"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process (a worker, `token`) wrote it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
-    return secret

@@ -30,6 +30,12 @@ class GraphError(Exception):
         super().__init__(message)
         self.message = message
 
+    def again(self) -> GraphError:
+        """The same error, raised anew (for another field of the same request)."""
+        error = type(self)(self.message)
+        error.__cause__ = self
+        return error
+
     def extensions(self) -> dict[str, object]:
         extensions: dict[str, object] = {"code": self.code}
         if self.retryable:

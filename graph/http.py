@@ -5,8 +5,8 @@ that knows about both HTTP and GraphQL errors.
 - A request without a token may introspect; its data fields answer UNAUTHENTICATED (401).
 - Every error carries `extensions.code` and `extensions.requestId` (also the
   X-Request-ID header and the request's log line); internal details never leave.
-- `Accept: application/graphql-response+json` gets that media type, and 400 when the
-  request itself was invalid (no data), as the GraphQL-over-HTTP spec says.
+- A request refused before execution (parse, validation, variables) has no `data`; with
+  `Accept: application/graphql-response+json` it gets that media type and HTTP 400.
 - A JSON POST whose document has a compiled plan (graph/reads/) is answered by one store
   statement; anything else, and every error, goes through Strawberry's executor.
 """
@@ -17,11 +17,11 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import HTTPException, StarletteRequestAdapter
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -36,21 +36,15 @@ from strawberry.types.unset import UNSET
 
 from graph.auth import Claims, TokenVerifier, bearer_token
 from graph.backends.base import Backend
-from graph.backends.failed import FailedStore
 from graph.context import RequestContext
 from graph.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, GraphError, Unauthenticated
 from graph.observability import Metrics
 from graph.reads.planner import ReadPlanner
+from graph.request_facts import RequestFacts, facts_of
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 logger = logging.getLogger(__name__)
-
-# The request body parsed for a compiled read, kept for Strawberry when the request goes to
-# the executor after all (Starlette hands both the same bytes object), so it is parsed once.
-_parsed_body: ContextVar[tuple[bytes, object] | None] = ContextVar(
-    "session_graph_parsed_body", default=None
-)
 
 
 def error_code(error: GraphQLError) -> str:
@@ -84,13 +78,13 @@ def format_error(error: GraphQLError, request_id: str | None = None) -> dict[str
 
 
 class OperationName(SchemaExtension):
-    """Hands the operation's name to the view, for the metrics and the request log."""
+    """Hands the operation's name to the request's facts, for the metrics and the log."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context.context
         if isinstance(context, RequestContext):
-            context.request.state.operation = self.execution_context.operation_name
+            facts_of(context.request.scope).operation = self.execution_context.operation_name
 
 
 class ReadTransaction(SchemaExtension):
@@ -103,6 +97,7 @@ class ReadTransaction(SchemaExtension):
             execution.operation_type is OperationType.QUERY
             and isinstance(context, RequestContext)
             and context.viewer is not None
+            and context.store_failure is None
         ):
             async with context.backend.read_scope(context.viewer):
                 yield
@@ -110,7 +105,48 @@ class ReadTransaction(SchemaExtension):
             yield
 
 
+@dataclass(frozen=True, slots=True)
+class JsonPost:
+    query: str
+    operation_name: str | None
+    variables: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """Why a request goes to the executor instead of a compiled read; with the store's
+    failure when the compiled read was tried and the store failed as expected."""
+
+    reason: str
+    failure: GraphError | None = None
+
+
+class ParsedBody(bytes):
+    """A request body together with its JSON, parsed once by the compiled-read check."""
+
+    parsed: object
+
+    def __new__(cls, raw: bytes, parsed: object) -> ParsedBody:
+        body = super().__new__(cls, raw)
+        body.parsed = parsed
+        return body
+
+
+class _RequestAdapter(StarletteRequestAdapter):
+    """Strawberry's view of the request, handing on a body that is parsed already."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self._facts = facts_of(request.scope)
+
+    async def get_body(self) -> bytes:
+        body = await super().get_body()
+        return ParsedBody(body, self._facts.json_body) if self._facts.body_parsed else body
+
+
 class GraphQLView(GraphQL[RequestContext, None]):
+    request_adapter_class = _RequestAdapter
+
     def __init__(
         self,
         *args: Any,
@@ -135,9 +171,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
-        parsed = _parsed_body.get()
-        if parsed is not None and parsed[0] is data:  # _json_post read this body already
-            return parsed[1]
+        if isinstance(data, ParsedBody):
+            return data.parsed
         return orjson.loads(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -148,17 +183,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
     ) -> Response | WebSocket:
         if not isinstance(request, Request):
             return await super().run(request, context, root_value)
+        facts = facts_of(request.scope)
         try:
             token = bearer_token(request.headers.get("authorization"))
-            viewer = await self._verifier.verify(token) if token else None
+            facts.viewer = await self._verifier.verify(token) if token else None
         except Unauthenticated as exc:
             return self._unauthenticated(request, exc.message)
-        request.state.viewer = viewer
-        request.state.user_id = viewer.user_id if viewer else None
         try:
             async with asyncio.timeout(self._request_timeout_s):
-                compiled = await self._compiled_read(request, viewer) if viewer else None
-                response = compiled or await super().run(request, context, root_value)
+                response = await self._answer(request, facts, context, root_value)
         except HTTPException as exc:
             status = exc.status_code
             if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
@@ -172,43 +205,54 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 "UPSTREAM_UNAVAILABLE",
                 executed=True,
             )
-        if isinstance(response, Response) and getattr(
-            request.state, "graphql_response_json", False
-        ):
+        if facts.wants_graphql_response:
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
-            if response.status_code == 200 and request.state.request_error:
+            if response.status_code == 200 and facts.request_error:
                 response.status_code = 400
         return response
 
-    async def _compiled_read(self, request: Request, viewer: Claims) -> Response | None:
-        """The response from one store statement when the document has a compiled plan
-        and its arguments bind; None sends the request to the executor instead, which
-        also reports every error (so errors keep one shape and one source)."""
-        post = await _json_post(request) if self._reads is not None else None
-        if post is None or self._reads is None:
-            return None
-        query, name, variables = post
-        prepared = self._reads.prepare(query, name)
-        bound = prepared.plan.bind(self._reads.schema, variables) if prepared else None
-        if prepared is None or bound is None:
-            return None
+    async def _answer(
+        self, request: Request, facts: RequestFacts, context: Any, root_value: Any
+    ) -> Response:
+        if facts.viewer is not None and self._reads is not None:
+            compiled = await self._try_compiled(request, facts, facts.viewer, self._reads)
+            if isinstance(compiled, Response):
+                return compiled
+            facts.store_failure = compiled.failure
+        response = await super().run(request, context, root_value)
+        if not isinstance(response, Response):  # an HTTP request always gets one
+            raise TypeError("the executor answered an HTTP request without a response")
+        return response
+
+    async def _try_compiled(
+        self, request: Request, facts: RequestFacts, viewer: Claims, reads: ReadPlanner
+    ) -> Response | Fallback:
+        """The response from one store statement, when the document has a compiled plan
+        and its arguments bind; else why not. The executor then answers, and reports
+        every error, so errors keep one shape and one source."""
+        post = await _json_post(request, facts)
+        if post is None:
+            return Fallback("not a JSON POST of one query")
+        prepared = reads.prepare(post.query, post.operation_name)
+        if prepared is None:
+            return Fallback("no compiled plan for the document")
+        bound = prepared.plan.bind(reads.schema, post.variables)
+        if bound is None:
+            return Fallback("the arguments do not bind")
         started = time.perf_counter()
         try:
             data = await prepared.run(viewer, bound)
         except GraphError as exc:
             # Expected (the store is down, slow, refused the token): the executor reports
             # it in its usual shape, from this failure rather than by asking again.
-            request.state.store_failure = exc
-            return None
+            return Fallback("the store failed", exc)
         except Exception:
             logger.exception("a compiled read failed; executing the query field by field")
-            return None
+            return Fallback("the compiled read failed")
         finally:
             self._metrics.compiled_read_latency.observe(time.perf_counter() - started)
-        request.state.operation = prepared.plan.operation_name
-        request.state.outcome = self._metrics.observe(
-            prepared.plan.operation_name, [], self._elapsed(request)
-        )
+        facts.operation = prepared.plan.operation_name
+        facts.outcome = self._metrics.observe(prepared.plan.operation_name, [], facts.elapsed())
         accept = request.headers.get("accept", "")
         return Response(
             b'{"data":' + data + b"}",
@@ -228,13 +272,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """A request refused before (or instead of) execution, as a GraphQL error: without a
         `data` entry when execution never began (the GraphQL spec, "Response"), with
         `"data": null` when it began and was cut short."""
-        request_id = getattr(request.state, "request_id", None)
+        facts = facts_of(request.scope)
         extensions: dict[str, Any] = {"code": code}
         if code == "UPSTREAM_UNAVAILABLE":
             extensions["retryable"] = True
-        if request_id is not None:
-            extensions["requestId"] = request_id
-        request.state.outcome = self._metrics.observe(None, [code], self._elapsed(request))
+        extensions["requestId"] = facts.request_id
+        facts.outcome = self._metrics.observe(None, [code], facts.elapsed())
         body: dict[str, Any] = {"errors": [{"message": message, "extensions": extensions}]}
         if executed:
             body = {"data": None, **body}
@@ -245,67 +288,54 @@ class GraphQLView(GraphQL[RequestContext, None]):
     ) -> RequestContext:
         if not isinstance(request, Request) or not isinstance(response, Response):
             raise TypeError("GraphQL over websockets is not served")
-        failure = getattr(request.state, "store_failure", None)
+        facts = facts_of(request.scope)
         return RequestContext(
             request=request,
             response=response,
-            backend=FailedStore(failure) if failure else self._backend,
-            viewer=getattr(request.state, "viewer", None),
+            backend=self._backend,
+            viewer=facts.viewer,
+            store_failure=facts.store_failure,
         )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        request_id = getattr(request.state, "request_id", None)
+        facts = facts_of(request.scope)
         errors = result.errors or []
         # Parse, validation and variable errors come before execution: the response then has
         # no `data` entry at all (the GraphQL spec, "Response"; GraphQL over HTTP D586/5E5B).
-        request_error = result.data is None and any(error.path is None for error in errors)
-        body: dict[str, Any] = {} if request_error else {"data": result.data}
+        facts.request_error = result.data is None and any(error.path is None for error in errors)
+        body: dict[str, Any] = {} if facts.request_error else {"data": result.data}
         if errors:
-            body["errors"] = [format_error(error, request_id) for error in errors]
-        request.state.outcome = self._metrics.observe(
-            getattr(request.state, "operation", None),
-            [error_code(error) for error in errors],
-            self._elapsed(request),
+            body["errors"] = [format_error(error, facts.request_id) for error in errors]
+        facts.outcome = self._metrics.observe(
+            facts.operation, [error_code(error) for error in errors], facts.elapsed()
         )
-        request.state.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get(
-            "accept", ""
-        )
-        request.state.request_error = request_error
+        facts.wants_graphql_response = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
         return body  # type: ignore[return-value]
 
-    @staticmethod
-    def _elapsed(request: Request) -> float:
-        started = getattr(request.state, "started", None)
-        return time.perf_counter() - started if started is not None else 0.0
 
-
-async def _json_post(request: Request) -> tuple[str, str | None, dict[str, Any] | None] | None:
-    """(query, operationName, variables) of a well-formed JSON POST, else None."""
+async def _json_post(request: Request, facts: RequestFacts) -> JsonPost | None:
+    """The query of a well-formed JSON POST of one operation, else None. The parsed body is
+    kept in the request's facts, so Strawberry does not parse it again."""
     if request.method != "POST":
         return None
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
-    body = await request.body()
     try:
-        payload = orjson.loads(body)
+        payload = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         return None
-    _parsed_body.set((body, payload))
+    facts.json_body, facts.body_parsed = payload, True
     if not isinstance(payload, dict):
         return None
-    query, name, variables, extensions = (
-        payload.get("query"),
-        payload.get("operationName"),
-        payload.get("variables"),
-        payload.get("extensions"),
-    )
+    query, name = payload.get("query"), payload.get("operationName")
+    variables, extensions = payload.get("variables"), payload.get("extensions")
     if (
         isinstance(query, str)
         and isinstance(name, str | None)
         and isinstance(variables, dict | None)
         and isinstance(extensions, dict | None)  # else Strawberry answers 400
     ):
-        return query, name, variables
+        return JsonPost(query, name, variables)
     return None

@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
+from graph.request_facts import facts_of
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -102,10 +104,10 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        request_id = scope.get("state", {}).get("request_id")
-        extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
-        if request_id:
-            extensions["requestId"] = request_id
+        extensions: dict[str, Any] = {
+            "code": "BAD_USER_INPUT",
+            "requestId": facts_of(scope).request_id,
+        }
         body = orjson.dumps(
             {
                 "errors": [

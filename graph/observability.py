@@ -12,7 +12,6 @@ import functools
 import hashlib
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.backends.base import Backend
+from graph.request_facts import start_facts
 
 request_log = logging.getLogger("graph.requests")
 
@@ -64,6 +64,7 @@ class Metrics:
             registry=self.registry,
         )
         self.compiled_read_latency = self.backend_latency.labels(call="compiled_read")
+        self._call_children: dict[str, Any] = {}
         self.errors = Counter(
             "graph_errors",
             "Errors returned to clients, by extensions.code.",
@@ -105,32 +106,14 @@ class Metrics:
             self.errors.labels(code=code).inc()
         return outcome
 
+    def observe_store_call(self, call: str, seconds: float) -> None:
+        child = self._call_children.get(call)
+        if child is None:  # the calls are the port's methods: a bounded set
+            child = self._call_children[call] = self.backend_latency.labels(call=call)
+        child.observe(seconds)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
-
-
-class InstrumentedBackend:
-    """The backend, with the latency of every store call observed."""
-
-    def __init__(self, backend: Backend, metrics: Metrics) -> None:
-        self._backend = backend
-        self._metrics = metrics
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._backend, name)
-        if not asyncio.iscoroutinefunction(attribute) or name in ("close",):
-            return attribute
-
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await attribute(*args, **kwargs)
-            finally:
-                self._metrics.backend_latency.labels(call=name).observe(
-                    time.perf_counter() - started
-                )
-
-        return timed
 
 
 @functools.lru_cache(maxsize=4096)
@@ -153,10 +136,7 @@ class RequestContextMiddleware:
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        state = scope.setdefault("state", {})
-        started = time.perf_counter()
-        state["request_id"] = request_id
-        state["started"] = started
+        facts = start_facts(scope, request_id)
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -184,10 +164,10 @@ class RequestContextMiddleware:
                             "method": scope["method"],
                             "path": scope["path"],
                             "status": status,
-                            "operation": state.get("operation"),
-                            "user": user_hash(state.get("user_id")),
-                            "outcome": state.get("outcome"),
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                            "operation": facts.operation,
+                            "user": user_hash(facts.user_id),
+                            "outcome": facts.outcome,
+                            "duration_ms": round(facts.elapsed() * 1000, 2),
                         }
                     ).decode(),
                 )
@@ -212,30 +192,7 @@ def health_routes(
 
     async def metrics_endpoint(_: Request) -> Response:
         store = backend()
-        in_use = getattr(store, "pool_in_use", None)
-        metrics.pool_in_use.set(in_use() if callable(in_use) else 0)
+        metrics.pool_in_use.set(store.connections_in_use() if store is not None else 0)
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_endpoint}
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line; a record whose message is already JSON is merged in."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-        }
-        if message.startswith("{"):
-            try:
-                entry.update(orjson.loads(message))
-            except orjson.JSONDecodeError:
-                entry["message"] = message
-        else:
-            entry["message"] = message
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry).decode()

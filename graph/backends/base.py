@@ -7,7 +7,7 @@ user's rows behave as if they did not exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,56 +28,11 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 
 
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    id: UUID
-    status: str
-    source: str
-    title: str | None
-    metadata: dict[str, Any]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    finalized_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class RevisionRecord:
-    id: UUID
-    session_id: UUID
-    number: int
-    content: str
-    revision_type: str
-    target_hole: str | None
-    metadata: Any | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DraftRecord:
-    id: UUID
-    session_id: UUID
-    version: int
-    ir: dict[str, Any]
-    validation_status: str
-    smt_results: list[Any]
-    ambiguities: list[str]
-    metadata: dict[str, Any]
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ResolutionRecord:
-    id: UUID
-    session_id: UUID
-    number: int
-    revision_id: UUID | None
-    hole_id: str
-    resolution_text: str
-    resolution_type: str
-    applied: bool
-    metadata: dict[str, Any]
-    created_at: datetime
+# A stored row: column name -> value as Postgres gives it (uuid as UUID, timestamptz as an
+# aware datetime, jsonb parsed, arrays as lists). Both stores answer with rows of the
+# tables' columns; the graph's types say which column each field reads
+# (graph/schema/model.py), so a new column needs no change here.
+Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +50,6 @@ class Page(Generic[T]):
     total_count: int
 
 
-def _checked(value: object, kind: type[T]) -> T:
-    if not isinstance(value, kind):  # a reader and a compiler disagree: a bug
-        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class SessionPageRequest:
     """A page of the caller's sessions, newest updated first."""
@@ -108,11 +57,6 @@ class SessionPageRequest:
     first: int
     after: SessionCursor | None = None
     status: str | None = None
-
-    @classmethod
-    def of(cls, value: object) -> SessionPageRequest:
-        """A compiled read's bound argument, as what it is."""
-        return _checked(value, cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +69,6 @@ class ChildPageRequest:
     first: int
     after: int | None = None
     applied: bool | None = None  # resolutions only
-
-    @classmethod
-    def of(cls, value: object) -> ChildPageRequest:
-        """A compiled read's bound argument, as what it is."""
-        return _checked(value, cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,51 +120,47 @@ class HoleAnswer:
 
 
 class Backend(Protocol):
-    async def sessions_by_id(
-        self, viewer: Claims, ids: Sequence[UUID]
-    ) -> list[SessionRecord | None]: ...
+    async def sessions_by_id(self, viewer: Claims, ids: Sequence[UUID]) -> list[Row | None]: ...
 
-    async def list_sessions(
-        self, viewer: Claims, first: int, after: SessionCursor | None, status: str | None
-    ) -> Page[SessionRecord]: ...
+    async def list_sessions(self, viewer: Claims, page: SessionPageRequest) -> Page[Row]: ...
 
     async def current_drafts(
         self, viewer: Claims, session_ids: Sequence[UUID]
-    ) -> list[DraftRecord | None]: ...
+    ) -> list[Row | None]: ...
 
     async def revisions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
-    ) -> list[Page[RevisionRecord]]: ...
+    ) -> list[Page[Row]]: ...
 
     async def drafts(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
-    ) -> list[Page[DraftRecord]]: ...
+    ) -> list[Page[Row]]: ...
 
     async def resolutions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
-    ) -> list[Page[ResolutionRecord]]: ...
+    ) -> list[Page[Row]]: ...
 
-    async def create_session(self, viewer: Claims, new: NewSession) -> SessionRecord: ...
+    async def create_session(self, viewer: Claims, new: NewSession) -> Row: ...
 
-    async def add_revision(
-        self, viewer: Claims, new: NewRevision
-    ) -> tuple[RevisionRecord, SessionRecord]: ...
+    async def add_revision(self, viewer: Claims, new: NewRevision) -> tuple[Row, Row]:
+        """The revision and its session."""
+        ...
 
-    async def add_draft(
-        self, viewer: Claims, new: NewDraft
-    ) -> tuple[DraftRecord, SessionRecord]: ...
+    async def add_draft(self, viewer: Claims, new: NewDraft) -> tuple[Row, Row]:
+        """The draft and its session."""
+        ...
 
-    async def resolve_hole(
-        self, viewer: Claims, answer: HoleAnswer
-    ) -> tuple[ResolutionRecord, RevisionRecord, SessionRecord]: ...
+    async def resolve_hole(self, viewer: Claims, answer: HoleAnswer) -> tuple[Row, Row, Row]:
+        """The resolution, its HOLE_FILL revision, and the session."""
+        ...
 
     async def finalize_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None
-    ) -> SessionRecord: ...
+    ) -> Row: ...
 
     async def abandon_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None
-    ) -> SessionRecord: ...
+    ) -> Row: ...
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID: ...
 
@@ -236,6 +171,10 @@ class Backend(Protocol):
 
     def read_scope(self, viewer: Claims) -> AbstractAsyncContextManager[None]:
         """Lets the reads of one request share what the store can share (a transaction)."""
+        ...
+
+    def connections_in_use(self) -> int:
+        """Database connections checked out now (0 for a store reached over HTTP)."""
         ...
 
     async def ping(self) -> None: ...

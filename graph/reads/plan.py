@@ -2,15 +2,19 @@
 
 A document is planned only when the plan is certain to answer exactly as Strawberry's
 executor would: a query operation, no directives, object types only (fragments are
-merged into their fields), and only fields that `readers` knows how to bind. Anything
-else returns None and is executed normally.
+merged into their fields), and only fields the graph describes as compiled
+(graph/schema/model.py). Anything else returns None and is executed normally.
+
+Each planned field carries its description, and a field with arguments its own site:
+`Bound.get(field, arguments)` gives that field's value for one request, of the type its
+description's `Arguments` reads into.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from graphql import (
     ArgumentNode,
@@ -39,13 +43,17 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 
 from graph.errors import GraphError
+from graph.schema.model import (
+    Arguments,
+    ExecutorOnly,
+    Kind,
+    NotDescribable,
+    Read,
+    kind_of,
+    read_of,
+)
 
-# Turns a field's coerced GraphQL arguments into the value the store needs (a UUID, a
-# page request); raises GraphError when the resolver would refuse them.
-ArgumentReader = Callable[[dict[str, Any]], object]
-# (parent type name, field name) -> reader, for every field that takes arguments.
-ArgumentReaders = Mapping[tuple[str, str], ArgumentReader]
-
+T = TypeVar("T")
 TYPENAME = "__typename"
 
 
@@ -53,24 +61,42 @@ class NotPlannable(Exception):
     """The document is valid but outside what plans cover."""
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedField:
-    key: str  # the response key (alias or name)
-    name: str  # the schema field
-    parent: str  # the object type the field belongs to
-    children: tuple[PlannedField, ...] = ()
-    argument_slot: int | None = None  # index into the request's bound arguments
-
-
 _PER_REQUEST = object()  # an argument site whose value depends on the request's variables
 
 
 @dataclass(frozen=True, slots=True)
 class _ArgumentSite:
+    index: int
+    arguments: Arguments[Any]
     definition: GraphQLField
     node: FieldNode
-    reader: ArgumentReader
     value: object = _PER_REQUEST  # bound once at planning when no variable is involved
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedField:
+    key: str  # the response key (alias or name)
+    name: str  # the schema field
+    parent: str  # the object type the field belongs to
+    read: Read | None  # how the field is stored; None for __typename
+    kind: Kind | None = None  # a leaf's serialisation
+    children: tuple[PlannedField, ...] = ()
+    site: _ArgumentSite | None = None
+
+
+class Bound:
+    """One request's argument values, each for the field that takes it."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Sequence[object]) -> None:
+        self._values = values
+
+    def get(self, field: PlannedField, arguments: Arguments[T]) -> T:
+        site = field.site
+        if site is None or site.arguments is not arguments:  # a compiler's bug
+            raise TypeError(f"{field.parent}.{field.name} takes no {arguments.name}")
+        return cast("T", self._values[site.index])  # what `arguments.read` returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +106,29 @@ class ReadPlan:
     _variables: tuple[VariableDefinitionNode, ...] = ()
     _argument_sites: tuple[_ArgumentSite, ...] = field(default=())
 
-    def bind(self, schema: GraphQLSchema, variables: dict[str, Any] | None) -> list[object] | None:
-        """Each slot's store-ready argument value for this request's variables; None when
+    def bind(self, schema: GraphQLSchema, variables: dict[str, Any] | None) -> Bound | None:
+        """Each field's store-ready argument values for this request's variables; None when
         coercion or a resolver's rule would refuse them (the executor then reports it)."""
         if not self._variables:  # every argument is a literal: bound at planning
-            return [site.value for site in self._argument_sites]
+            return Bound([site.value for site in self._argument_sites])
         coerced = get_variable_values(schema, self._variables, variables or {})
         if isinstance(coerced, list):
             return None
         try:
-            return [
-                site.reader(get_argument_values(site.definition, site.node, coerced))
-                if site.value is _PER_REQUEST
-                else site.value
-                for site in self._argument_sites
-            ]
+            return Bound(
+                [
+                    site.arguments.read(get_argument_values(site.definition, site.node, coerced))
+                    if site.value is _PER_REQUEST
+                    else site.value
+                    for site in self._argument_sites
+                ]
+            )
         except (GraphQLError, GraphError):
             return None
 
 
 def plan_read(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    readers: ArgumentReaders,
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> ReadPlan | None:
     """The plan of a document that has already passed validation, or None."""
     operation = _operation(document, operation_name)
@@ -117,7 +142,7 @@ def plan_read(
     root = schema.query_type
     if root is None:
         return None
-    builder = _Builder(fragments, readers)
+    builder = _Builder(fragments)
     try:
         fields = builder.fields(root, [operation.selection_set])
     except NotPlannable:
@@ -147,7 +172,9 @@ def _bind_literals(
             bound.append(site)
             continue
         try:
-            value = site.reader(get_argument_values(site.definition, site.node, no_variables))
+            value = site.arguments.read(
+                get_argument_values(site.definition, site.node, no_variables)
+            )
         except (GraphQLError, GraphError):
             return None
         bound.append(replace(site, value=value))
@@ -175,11 +202,8 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
 
 
 class _Builder:
-    def __init__(
-        self, fragments: dict[str, FragmentDefinitionNode], readers: ArgumentReaders
-    ) -> None:
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self._fragments = fragments
-        self._readers = readers
         self.sites: list[_ArgumentSite] = []
 
     def fields(
@@ -223,28 +247,33 @@ class _Builder:
     def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> PlannedField:
         name = nodes[0].name.value
         if name == TYPENAME:
-            return PlannedField(key=key, name=name, parent=parent.name)
+            return PlannedField(key=key, name=name, parent=parent.name, read=None)
         if name.startswith("__"):
             raise NotPlannable("introspection")
         definition = parent.fields.get(name)
         if definition is None:
             raise NotPlannable("unknown field")
-        slot = None
+        read = read_of(definition)
+        if read is None or isinstance(read, ExecutorOnly):
+            raise NotPlannable("left to the executor")
+        site = None
         if definition.args:
-            reader = self._readers.get((parent.name, name))
-            if reader is None:
-                raise NotPlannable("no reader")
-            slot = len(self.sites)
-            self.sites.append(_ArgumentSite(definition, nodes[0], reader))
-        children: tuple[PlannedField, ...] = ()
+            arguments = getattr(read, "arguments", None)
+            if not isinstance(arguments, Arguments):
+                raise NotPlannable("arguments without a reader")
+            site = _ArgumentSite(len(self.sites), arguments, definition, nodes[0])
+            self.sites.append(site)
         named = get_named_type(definition.type)
         if isinstance(named, GraphQLObjectType):
             children = self.fields(named, [n.selection_set for n in nodes if n.selection_set])
-        elif not _is_leaf(named):
+            return PlannedField(key, name, parent.name, read, children=children, site=site)
+        if not _is_leaf(named):
             raise NotPlannable("abstract type")
-        return PlannedField(
-            key=key, name=name, parent=parent.name, children=children, argument_slot=slot
-        )
+        try:
+            kind = kind_of(definition.type)
+        except NotDescribable as exc:
+            raise NotPlannable(str(exc)) from exc
+        return PlannedField(key, name, parent.name, read, kind=kind, site=site)
 
 
 def _is_leaf(named: object) -> bool:

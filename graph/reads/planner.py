@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, parse, specified_rules, validate
 
 from graph.auth import Claims
-from graph.reads.plan import ArgumentReaders, ReadPlan, plan_read
+from graph.reads.plan import Bound, ReadPlan, plan_read
 
 # Runs a compiled read as the viewer with the bound arguments; returns the `data` JSON.
-CompiledReader = Callable[[Claims, Sequence[object]], Awaitable[bytes]]
+CompiledReader = Callable[[Claims, Bound], Awaitable[bytes]]
 Compile = Callable[[ReadPlan], CompiledReader | None]
 
 MAX_CACHED_DOCUMENT_CHARS = 16 * 1024
@@ -37,14 +37,12 @@ class ReadPlanner:
         *,
         rules: Sequence[type[ASTValidationRule]],
         max_tokens: int,
-        readers: ArgumentReaders,
         compile_read: Compile,
         size: int = 512,
     ) -> None:
         self._schema = schema
         self._rules = rules
         self._max_tokens = max_tokens
-        self._readers = readers
         self._compile_read = compile_read
         self._size = size
         self._cache: OrderedDict[tuple[str, str | None], PreparedRead | None] = OrderedDict()
@@ -70,12 +68,7 @@ class ReadPlanner:
 
     def _prepare(self, query: str, operation_name: str | None) -> PreparedRead | None:
         plan = plan_query(
-            self._schema,
-            query,
-            operation_name,
-            rules=self._rules,
-            max_tokens=self._max_tokens,
-            readers=self._readers,
+            self._schema, query, operation_name, rules=self._rules, max_tokens=self._max_tokens
         )
         run = self._compile_read(plan) if plan is not None else None
         return PreparedRead(plan, run) if plan is not None and run is not None else None
@@ -88,7 +81,6 @@ def plan_query(
     *,
     rules: Sequence[type[ASTValidationRule]],
     max_tokens: int,
-    readers: ArgumentReaders,
 ) -> ReadPlan | None:
     """Parse, validate (with `rules` on top of the specified ones) and plan a document."""
     try:
@@ -97,4 +89,4 @@ def plan_query(
         return None
     if validate(schema, document, [*specified_rules, *rules]):
         return None
-    return plan_read(schema, document, operation_name, readers)
+    return plan_read(schema, document, operation_name)

@@ -1,11 +1,12 @@
 """Field arguments as the store needs them: the one place their rules live.
 
-The resolvers call these, and so do compiled reads (through `ARGUMENT_READERS`), so a
-value one path refuses the other refuses too.
+The resolvers call these, and so do compiled reads (through each field's description,
+graph/schema/model.py), so a value one path refuses the other refuses too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -13,8 +14,8 @@ from uuid import UUID
 from graph.backends.base import MAX_PAGE_SIZE, ChildPageRequest, SessionPageRequest
 from graph.cursors import CursorKind, parse_position_cursor, parse_session_cursor
 from graph.errors import BadUserInput
-from graph.reads.plan import ArgumentReader
 from graph.schema.ids import parse_id
+from graph.schema.model import Arguments
 
 DEFAULT_SESSIONS_PAGE = 20
 
@@ -45,25 +46,25 @@ def child_page(
     )
 
 
-def _session_id(args: dict[str, Any]) -> UUID:
-    return parse_id(args["id"])
-
-
-def _sessions(args: dict[str, Any]) -> SessionPageRequest:
-    return sessions_page(args["first"], args["after"], args["status"])
-
-
-def _children(kind: CursorKind) -> ArgumentReader:
+def _children(kind: CursorKind) -> Callable[[dict[str, Any]], ChildPageRequest]:
     def read(args: dict[str, Any]) -> ChildPageRequest:
-        return child_page(args["first"], args["after"], kind, args.get("applied"))
+        return child_page(args.get("first"), args.get("after"), kind, args.get("applied"))
 
     return read
 
 
-ARGUMENT_READERS: dict[tuple[str, str], ArgumentReader] = {
-    ("Query", "session"): _session_id,
-    ("Query", "sessions"): _sessions,
-    ("Session", "revisions"): _children(CursorKind.REVISION),
-    ("Session", "drafts"): _children(CursorKind.DRAFT),
-    ("Session", "resolutions"): _children(CursorKind.RESOLUTION),
-}
+# Each field's arguments, as the store takes them (graph/schema/model.py's Arguments).
+SESSION_ID: Arguments[UUID] = Arguments("a session id", lambda args: parse_id(args["id"]))
+SESSIONS_PAGE: Arguments[SessionPageRequest] = Arguments(
+    "a page of sessions",
+    lambda args: sessions_page(args.get("first"), args.get("after"), args.get("status")),
+)
+REVISION_PAGES: Arguments[ChildPageRequest] = Arguments(
+    "a page of revisions", _children(CursorKind.REVISION)
+)
+DRAFT_PAGES: Arguments[ChildPageRequest] = Arguments(
+    "a page of drafts", _children(CursorKind.DRAFT)
+)
+RESOLUTION_PAGES: Arguments[ChildPageRequest] = Arguments(
+    "a page of resolutions", _children(CursorKind.RESOLUTION)
+)

@@ -23,6 +23,7 @@ from graph.schema.types import (
     Session,
     SessionSource,
     ValidationStatus,
+    from_row,
 )
 
 
@@ -173,8 +174,8 @@ class Mutation:
             ),
             idempotency_key=input.idempotency_key,
         )
-        record = await info.context.backend.create_session(viewer, new)
-        return CreateSessionPayload(session=Session.from_record(record))
+        row = await info.context.store().create_session(viewer, new)
+        return CreateSessionPayload(session=Session.of(row))
 
     @strawberry.mutation
     async def add_revision(
@@ -190,9 +191,9 @@ class Mutation:
             target_hole=input.target_hole,
             metadata=input.metadata,
         )
-        revision, session = await info.context.backend.add_revision(viewer, new)
+        revision, session = await info.context.store().add_revision(viewer, new)
         return AddRevisionPayload(
-            revision=Revision.from_record(revision), session=Session.from_record(session)
+            revision=from_row(Revision, revision), session=Session.of(session)
         )
 
     @strawberry.mutation(
@@ -216,8 +217,8 @@ class Mutation:
             applied_hole_ids=list(input.applied_hole_ids or []),
             expected_version=input.expected_version,
         )
-        draft, session = await info.context.backend.add_draft(viewer, new)
-        return AddDraftPayload(draft=Draft.from_record(draft), session=Session.from_record(session))
+        draft, session = await info.context.store().add_draft(viewer, new)
+        return AddDraftPayload(draft=from_row(Draft, draft), session=Session.of(session))
 
     @strawberry.mutation(description="Records an answer to a hole and its HOLE_FILL revision.")
     async def resolve_hole(
@@ -234,11 +235,11 @@ class Mutation:
             metadata=input.metadata,
             expected_version=input.expected_version,
         )
-        resolution, revision, session = await info.context.backend.resolve_hole(viewer, answer)
+        resolution, revision, session = await info.context.store().resolve_hole(viewer, answer)
         return ResolveHolePayload(
-            resolution=Resolution.from_record(resolution),
-            revision=Revision.from_record(revision),
-            session=Session.from_record(session),
+            resolution=from_row(Resolution, resolution),
+            revision=from_row(Revision, revision),
+            session=Session.of(session),
         )
 
     @strawberry.mutation(
@@ -251,10 +252,10 @@ class Mutation:
         input: SessionVersionInput,
     ) -> SessionPayload:
         viewer = info.context.require_viewer()
-        record = await info.context.backend.finalize_session(
+        row = await info.context.store().finalize_session(
             viewer, parse_id(input.id), input.expected_version
         )
-        return SessionPayload(session=Session.from_record(record))
+        return SessionPayload(session=Session.of(row))
 
     @strawberry.mutation
     async def abandon_session(
@@ -263,10 +264,10 @@ class Mutation:
         input: SessionVersionInput,
     ) -> SessionPayload:
         viewer = info.context.require_viewer()
-        record = await info.context.backend.abandon_session(
+        row = await info.context.store().abandon_session(
             viewer, parse_id(input.id), input.expected_version
         )
-        return SessionPayload(session=Session.from_record(record))
+        return SessionPayload(session=Session.of(row))
 
     @strawberry.mutation(
         description="Deletes the session with its revisions, drafts and resolutions."
@@ -277,5 +278,5 @@ class Mutation:
         input: DeleteSessionInput,
     ) -> DeleteSessionPayload:
         viewer = info.context.require_viewer()
-        deleted = await info.context.backend.delete_session(viewer, parse_id(input.id))
+        deleted = await info.context.store().delete_session(viewer, parse_id(input.id))
         return DeleteSessionPayload(deleted_id=strawberry.ID(str(deleted)))

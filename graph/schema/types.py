@@ -1,31 +1,35 @@
-"""The graph's object types. Each is built from a store record; nested lists go
-through the request's DataLoaders, so a list of sessions costs one store call per
-nested field, not one per session."""
+"""The graph's object types, each field described once (graph/schema/model.py): where its
+value is stored, which the compiled reads and the stores read too. An object is built
+from a store row (`from_row`); nested lists go through the request's DataLoaders, so a
+list of sessions costs one store call per nested field, not one per session."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Generic, TypeVar
-from uuid import UUID
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph.backends.base import (
-    DraftRecord,
-    Page,
-    ResolutionRecord,
-    RevisionRecord,
-    SessionRecord,
-)
+from graph.backends.base import Page, Row
 from graph.context import RequestContext, load
 from graph.cursors import CursorKind, position_cursor
-from graph.schema.arguments import child_page
+from graph.schema.arguments import DRAFT_PAGES, RESOLUTION_PAGES, REVISION_PAGES
+from graph.schema.model import (
+    Children,
+    Current,
+    Structure,
+    column,
+    described,
+    reads,
+    stored_fields,
+)
 
 NodeT = TypeVar("NodeT")
+ObjectT = TypeVar("ObjectT")
 
 
 @strawberry.enum
@@ -67,24 +71,24 @@ class ResolutionType(Enum):
 
 @strawberry.type
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = described(Structure("hasNextPage"))
+    end_cursor: str | None = described(Structure("endCursor"))
 
 
 @strawberry.type
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = described(Structure("cursor"))
+    node: NodeT = described(Structure("node"))
 
 
 @strawberry.type
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[NodeT]] = described(Structure("edges"))
+    page_info: PageInfo = described(Structure("pageInfo"))
+    total_count: int = described(Structure("totalCount"))
 
 
-def connection(edges: list[Edge[NodeT]], page: Page[object]) -> Connection[NodeT]:
+def connection(edges: list[Edge[NodeT]], page: Page[Any]) -> Connection[NodeT]:
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -95,140 +99,123 @@ def connection(edges: list[Edge[NodeT]], page: Page[object]) -> Connection[NodeT
     )
 
 
+def from_row(cls: type[ObjectT], row: Mapping[str, Any], **extra: Any) -> ObjectT:
+    """An object type's value from a store row, through its fields' column descriptions."""
+    values = dict(extra)
+    for name, stored in stored_fields(cls).items():
+        value = row[stored.column]
+        values[name] = strawberry.ID(str(value)) if stored.is_id and value is not None else value
+    return cls(**values)
+
+
 @strawberry.type
 class Viewer:
-    id: strawberry.ID
+    id: strawberry.ID = column("id")
 
 
 @strawberry.type
 class Revision:
-    id: strawberry.ID
-    number: int
-    content: str
-    type: RevisionType
-    target_hole: str | None
-    metadata: JSON
-    created_at: datetime
-
-    @classmethod
-    def from_record(cls, record: RevisionRecord) -> Revision:
-        return cls(
-            id=strawberry.ID(str(record.id)),
-            number=record.number,
-            content=record.content,
-            type=RevisionType(record.revision_type),
-            target_hole=record.target_hole,
-            metadata=JSON(record.metadata),
-            created_at=record.created_at,
-        )
+    id: strawberry.ID = column("id")
+    number: int = column("number")
+    content: str = column("content")
+    type: RevisionType = column("revision_type")
+    target_hole: str | None = column("target_hole")
+    metadata: JSON = column("metadata")
+    created_at: datetime = column("created_at")
 
 
 @strawberry.type
 class Draft:
-    id: strawberry.ID
-    version: int
-    ir: JSON
-    validation_status: ValidationStatus
-    smt_results: JSON
-    ambiguities: list[str]
-    metadata: JSON
-    created_at: datetime
-
-    @classmethod
-    def from_record(cls, record: DraftRecord) -> Draft:
-        return cls(
-            id=strawberry.ID(str(record.id)),
-            version=record.version,
-            ir=JSON(record.ir),
-            validation_status=ValidationStatus(record.validation_status),
-            smt_results=JSON(record.smt_results),
-            ambiguities=record.ambiguities,
-            metadata=JSON(record.metadata),
-            created_at=record.created_at,
-        )
+    id: strawberry.ID = column("id")
+    version: int = column("version")
+    ir: JSON = column("ir")
+    validation_status: ValidationStatus = column("validation_status")
+    smt_results: JSON = column("smt_results")
+    ambiguities: list[str] = column("ambiguities")
+    metadata: JSON = column("metadata")
+    created_at: datetime = column("created_at")
 
 
 @strawberry.type
 class Resolution:
-    id: strawberry.ID
-    hole_id: str
-    text: str
-    type: ResolutionType
-    applied: bool
-    metadata: JSON
-    created_at: datetime
+    id: strawberry.ID = column("id")
+    hole_id: str = column("hole_id")
+    text: str = column("resolution_text")
+    type: ResolutionType = column("resolution_type")
+    applied: bool = column("applied")
+    metadata: JSON = column("metadata")
+    created_at: datetime = column("created_at")
 
-    @classmethod
-    def from_record(cls, record: ResolutionRecord) -> Resolution:
-        return cls(
-            id=strawberry.ID(str(record.id)),
-            hole_id=record.hole_id,
-            text=record.resolution_text,
-            type=ResolutionType(record.resolution_type),
-            applied=record.applied,
-            metadata=JSON(record.metadata),
-            created_at=record.created_at,
-        )
+
+CURRENT_DRAFT = Current("drafts", "version")
 
 
 @strawberry.type
 class Session:
-    key: strawberry.Private[UUID]
-    id: strawberry.ID
-    status: SessionStatus
-    source: SessionSource
-    title: str | None
-    metadata: JSON
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    finalized_at: datetime | None
+    key: strawberry.Private[Any]  # the row's id, as the store keys it
+    id: strawberry.ID = column("id")
+    status: SessionStatus = column("status")
+    source: SessionSource = column("source")
+    title: str | None = column("title")
+    metadata: JSON = column("metadata")
+    version: int = column("version")
+    created_at: datetime = column("created_at")
+    updated_at: datetime = column("updated_at")
+    finalized_at: datetime | None = column("finalized_at")
 
     @classmethod
-    def from_record(cls, record: SessionRecord) -> Session:
-        return cls(
-            key=record.id,
-            id=strawberry.ID(str(record.id)),
-            status=SessionStatus(record.status),
-            source=SessionSource(record.source),
-            title=record.title,
-            metadata=JSON(record.metadata),
-            version=record.version,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            finalized_at=record.finalized_at,
-        )
+    def of(cls, row: Row) -> Session:
+        return from_row(cls, row, key=row["id"])
 
-    @strawberry.field(description="The draft with the highest version.")
+    @strawberry.field(
+        description="The draft with the highest version.", metadata=reads(CURRENT_DRAFT)
+    )
     async def current_draft(self, info: Info[RequestContext, None]) -> Draft | None:
-        record = await load(info.context.loaders.current_draft, self.key)
-        return Draft.from_record(record) if record is not None else None
+        row = await load(info.context.loaders.current_draft, self.key)
+        return from_row(Draft, row) if row is not None else None
 
-    @strawberry.field(description="The current draft's unresolved holes.")
+    @strawberry.field(
+        description="The current draft's unresolved holes.",
+        metadata=reads(Current("drafts", "version", column="ambiguities", empty=())),
+    )
     async def unresolved_holes(self, info: Info[RequestContext, None]) -> list[str]:
-        record = await load(info.context.loaders.current_draft, self.key)
-        return record.ambiguities if record is not None else []
+        row = await load(info.context.loaders.current_draft, self.key)
+        return list(row["ambiguities"]) if row is not None else []
 
-    @strawberry.field(description="Oldest first.")
+    @strawberry.field(
+        description="Oldest first.",
+        metadata=reads(Children("revisions", "number", CursorKind.REVISION, REVISION_PAGES)),
+    )
     async def revisions(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Revision]:
-        page = await load(
-            info.context.loaders.revisions,
-            (self.key, child_page(first, after, CursorKind.REVISION)),
-        )
-        return _connection(page, CursorKind.REVISION, lambda r: r.number, Revision.from_record)
+        request = REVISION_PAGES.read({"first": first, "after": after})
+        page = await load(info.context.loaders.revisions, (self.key, request))
+        return _connection(page, CursorKind.REVISION, "number", Revision)
 
-    @strawberry.field(description="Oldest first.")
+    @strawberry.field(
+        description="Oldest first.",
+        metadata=reads(Children("drafts", "version", CursorKind.DRAFT, DRAFT_PAGES)),
+    )
     async def drafts(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Draft]:
-        page = await load(
-            info.context.loaders.drafts, (self.key, child_page(first, after, CursorKind.DRAFT))
-        )
-        return _connection(page, CursorKind.DRAFT, lambda d: d.version, Draft.from_record)
+        request = DRAFT_PAGES.read({"first": first, "after": after})
+        page = await load(info.context.loaders.drafts, (self.key, request))
+        return _connection(page, CursorKind.DRAFT, "version", Draft)
 
-    @strawberry.field(description="Oldest first; `applied` filters when given.")
+    @strawberry.field(
+        description="Oldest first; `applied` filters when given.",
+        metadata=reads(
+            Children(
+                "resolutions",
+                "number",
+                CursorKind.RESOLUTION,
+                RESOLUTION_PAGES,
+                filters=("applied",),
+            )
+        ),
+    )
     async def resolutions(
         self,
         info: Info[RequestContext, None],
@@ -236,24 +223,18 @@ class Session:
         after: str | None = None,
         applied: bool | None = None,
     ) -> Connection[Resolution]:
+        arguments = {"first": first, "after": after, "applied": applied}
         page = await load(
-            info.context.loaders.resolutions,
-            (self.key, child_page(first, after, CursorKind.RESOLUTION, applied)),
+            info.context.loaders.resolutions, (self.key, RESOLUTION_PAGES.read(arguments))
         )
-        return _connection(page, CursorKind.RESOLUTION, lambda r: r.number, Resolution.from_record)
-
-
-RecordT = TypeVar("RecordT")
+        return _connection(page, CursorKind.RESOLUTION, "number", Resolution)
 
 
 def _connection(
-    page: Page[RecordT],
-    kind: CursorKind,
-    position: Callable[[RecordT], int],
-    to_node: Callable[[RecordT], NodeT],
+    page: Page[Row], kind: CursorKind, order: str, node: type[NodeT]
 ) -> Connection[NodeT]:
     edges = [
-        Edge(cursor=position_cursor(kind, position(record)), node=to_node(record))
-        for record in page.items
+        Edge(cursor=position_cursor(kind, row[order]), node=from_row(node, row))
+        for row in page.items
     ]
-    return connection(edges, page)  # type: ignore[arg-type]
+    return connection(edges, page)

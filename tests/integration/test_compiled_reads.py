@@ -350,7 +350,7 @@ async def test_a_failing_compiled_read_falls_back_and_says_nothing_internal(
         raise ZeroDivisionError("select secret from pg_authid")
 
     monkeypatch.setattr(PostgresBackend, "_run_compiled", broken)
-    monkeypatch.setattr(PgGraphqlBackend, "_post", broken)
+    monkeypatch.setattr(PgGraphqlBackend, "_run_compiled", broken)
     query = "query Fallback($id: ID!) { session(id: $id) { id title } }"
     with caplog.at_level(logging.ERROR, logger="graph.http"):
         body, reads = await pair.both(query, {"id": world.sessions[-1]}, user=world.alice)
@@ -437,7 +437,7 @@ async def test_a_store_failure_is_reported_in_the_executors_shape_without_asking
         raise UpstreamUnavailable("the database is unavailable; retry")
 
     monkeypatch.setattr(PostgresBackend, "_run_compiled", unavailable)
-    monkeypatch.setattr(PgGraphqlBackend, "_post", unavailable)
+    monkeypatch.setattr(PgGraphqlBackend, "_run_compiled", unavailable)
     query = """query Down($id: ID!) {
       me: viewer { id } session(id: $id) { id } sessions { totalCount }
     }"""

@@ -113,6 +113,8 @@ async def test_statement_timeout_bounds_database_work(database: Database) -> Non
     backend = await PostgresBackend.connect(database.app_dsn, pool_size=1, statement_timeout_ms=200)
     try:
         with pytest.raises(UpstreamUnavailable, match="in time"):
-            await backend._run(lambda conn: conn.fetchval("select pg_sleep(2)"))
+            await backend._transactions.without_claims(
+                lambda conn: conn.fetchval("select pg_sleep(2)")
+            )
     finally:
         await backend.close()

@@ -13,14 +13,16 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from graphql import parse, print_ast
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.backends import pg_graphql
-from graph.backends.pg_graphql import PgGraphqlBackend, PreparedRequest, load_documents
-from graph.backends.pg_graphql_reads import UpstreamRead, compile_read
+from graph.backends.pg_graphql import PgGraphqlBackend, store
+from graph.backends.pg_graphql.compiled import UpstreamRead, compile_read
+from graph.backends.pg_graphql.documents import load_documents
 from graph.config import Settings
 from graph.reads.plan import ReadPlan
+from graph.schema.model import graph_schema
 from tests.conftest import TEST_ANON_KEY, Standin, settings_for_tests
 from tests.support import GET_SESSION, GraphClient, User, create_session, new_user
 
@@ -158,7 +160,7 @@ async def test_an_upstream_rejection_is_masked_and_logged(
     standin: Standin, alice: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     backend = await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
-    backend._documents["SessionsById"] = PreparedRequest.parse(
+    backend._documents["SessionsById"] = parse(
         "query SessionsById($ids: [UUID!]!, $first: Int!) "
         "{ sessionCollection(filter: {id: {in: $ids}}, first: $first) "
         "{ edges { node { dneField } } } }"
@@ -183,9 +185,10 @@ async def test_a_rejected_compiled_read_is_logged_and_executed_instead(
         read = compile_read(plan)
         assert read is not None
         assert read.document is not None
-        return dataclasses.replace(read, document=read.document.replace("{ ", "{ dneField ", 1))
+        text = print_ast(read.document).replace("node {", "node { dneField", 1)
+        return dataclasses.replace(read, document=parse(text))
 
-    monkeypatch.setattr(pg_graphql, "compile_read", broken)
+    monkeypatch.setattr(store, "compile_read", broken)
     session = await create_session(via_standin, alice, title="still answered")
     reply = await via_standin.execute(GET_SESSION, {"id": session["id"]}, user=alice)
     assert reply.ok()["session"]["title"] == "still answered"
@@ -193,13 +196,15 @@ async def test_a_rejected_compiled_read_is_logged_and_executed_instead(
     assert any("dneField" in record.getMessage() for record in caplog.records)
 
 
-def test_documents_are_sent_as_written_with_their_fragments() -> None:
-    documents = load_documents()
-    request = documents["ResolveHole"].with_variables({"sessionId": "x"})
-    assert request.payload["variables"] == {"sessionId": "x"}
-    text = request.payload["query"]
+def test_documents_are_sent_as_written_with_the_fragments_they_spread() -> None:
+    documents = load_documents(graph_schema())
+    text = print_ast(documents["ResolveHole"])
     assert text.startswith("mutation ResolveHole(")
     for fragment in ("ResolutionFields", "RevisionFields", "SessionFields"):
         assert f"fragment {fragment} on" in text
-    assert "fragment DraftFields" not in text
-    assert documents["ResolveHole"].variable_values is None  # the shared document is untouched
+    assert "fragment DraftFields" not in text  # only the fragments a document spreads
+    # The fragments ask for every column the graph describes, and the keys the adapter reads.
+    session = print_ast(documents["SessionsById"])
+    for field in ("title", "metadata", "finalizedAt", "updatedAt"):
+        assert f"  {field}\n" in session
+    assert "revisionId" in text

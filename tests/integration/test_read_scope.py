@@ -31,7 +31,7 @@ async def counted(database: Database) -> AsyncIterator[tuple[GraphClient, list[i
         def __getattr__(self, name: str) -> Any:
             return getattr(self.pool, name)
 
-    backend._pool = CountingPool(backend._pool)  # type: ignore[assignment]
+    backend._transactions.pool = CountingPool(backend._transactions.pool)  # type: ignore[assignment]
     app = create_app(settings_for_tests(), backend=backend)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://g"
@@ -94,7 +94,7 @@ async def test_a_pooled_connection_goes_back_as_the_login_role_with_no_claims(
     ]
     for query, variables in requests:
         await client.execute(query, variables, user=alice)
-        async with backend._pool.acquire() as conn:
+        async with backend._transactions.pool.acquire() as conn:
             assert not conn.is_in_transaction()
             row = await conn.fetchrow(
                 "select current_user as login,"
@@ -117,7 +117,7 @@ async def test_reads_run_on_generic_plans(
             user=alice,
         )
         assert reply.ok()["sessions"]["totalCount"] == 1
-    async with backend._pool.acquire() as conn:
+    async with backend._transactions.pool.acquire() as conn:
         plans = await conn.fetchrow(
             "select generic_plans, custom_plans from pg_prepared_statements"
             " where statement like 'select json_build_object(''sessions''%'"

@@ -3,22 +3,20 @@ and the planner's cache staying bounded."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from graph.auth import Claims
 from graph.backends.base import ChildPageRequest, SessionPageRequest
 from graph.limits import Limits, validation_rules
-from graph.reads.plan import ReadPlan
+from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import MAX_CACHED_DOCUMENT_CHARS, CompiledReader, ReadPlanner
 from graph.schema import build_schema
-from graph.schema.arguments import ARGUMENT_READERS
+from graph.schema.arguments import REVISION_PAGES, SESSION_ID, SESSIONS_PAGE
 
 SCHEMA = build_schema()._schema
 
 
-async def _answer(_viewer: Claims, _bound: Sequence[object]) -> bytes:
+async def _answer(_viewer: Claims, _bound: Bound) -> bytes:
     return b"{}"
 
 
@@ -35,7 +33,6 @@ def planner(size: int = 8) -> tuple[ReadPlanner, list[ReadPlan]]:
             SCHEMA,
             rules=validation_rules(limits),
             max_tokens=limits.max_tokens,
-            readers=ARGUMENT_READERS,
             compile_read=compile_read,
             size=size,
         ),
@@ -82,15 +79,23 @@ def test_literal_arguments_are_bound_once_variables_each_time() -> None:
     plans, _ = planner()
     literal = plans.prepare("{ sessions(first: 3, status: ACTIVE) { totalCount } }", None)
     assert literal is not None
-    assert literal.plan.bind(SCHEMA, None) == [SessionPageRequest(first=3, status="active")]
+    [sessions] = literal.plan.fields
+    bound = literal.plan.bind(SCHEMA, None)
+    assert bound is not None
+    assert bound.get(sessions, SESSIONS_PAGE) == SessionPageRequest(first=3, status="active")
     variable = plans.prepare(
         "query Q($id: ID!) { session(id: $id) { revisions(first: 2) { totalCount } } }", "Q"
     )
     assert variable is not None
     session_id = "9f1c1c9e-5a49-4a0b-9a56-3f0e8f7c1a11"
-    [bound_id, page] = variable.plan.bind(SCHEMA, {"id": session_id}) or []
-    assert str(bound_id) == session_id
-    assert page == ChildPageRequest(first=2)
+    bound = variable.plan.bind(SCHEMA, {"id": session_id})
+    assert bound is not None
+    [session] = variable.plan.fields
+    [revisions] = session.children
+    assert str(bound.get(session, SESSION_ID)) == session_id
+    assert bound.get(revisions, REVISION_PAGES) == ChildPageRequest(first=2)
+    with pytest.raises(TypeError, match="takes no"):  # another field's arguments: a bug
+        bound.get(session, REVISION_PAGES)
     assert variable.plan.bind(SCHEMA, {"id": "not a uuid"}) is None
     assert variable.plan.bind(SCHEMA, {}) is None
 

@@ -10,7 +10,9 @@ strings, enums upper-cased, datetimes through `datetime.isoformat()`, cursors fr
 
 Upstream aliases are generated (`a1`, `a2`, ...), so a client's aliases never reach
 pg_graphql, and variables are generated too (`$v1`, ...), so the document's text
-depends only on the plan.
+depends only on the plan. What each field reads, and how its value is written, comes
+from its description (graph/schema/model.py): pg_graphql's name for a column is the
+column's, inflected.
 """
 
 from __future__ import annotations
@@ -23,10 +25,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from graphql import DocumentNode, parse
+
 from graph.auth import Claims
-from graph.backends.base import ChildPageRequest, SessionPageRequest
-from graph.cursors import CursorKind, position_cursor, session_cursor_of
-from graph.reads.plan import TYPENAME, PlannedField, ReadPlan
+from graph.cursors import position_cursor, session_cursor_of
+from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
+from graph.schema.model import (
+    Caller,
+    Children,
+    Column,
+    Current,
+    Kind,
+    SessionById,
+    SessionList,
+    Structure,
+    camel,
+)
 
 Node = dict[str, Any]
 Shape = Callable[[Node], Any]
@@ -34,14 +48,6 @@ Shape = Callable[[Node], Any]
 
 def _text(value: Any) -> Any:
     return value
-
-
-def _upper(value: str) -> str:
-    return value.upper()
-
-
-def _json(value: str) -> Any:
-    return json.loads(value)
 
 
 # Postgres's JSON timestamps trim trailing zeros of the fraction; isoformat() keeps six.
@@ -62,62 +68,17 @@ def _time(value: str | None) -> str | None:
     return f"{seconds}.{fraction.ljust(6, '0')}{offset}"
 
 
-# Our leaf field -> (pg_graphql field, conversion), per type.
-_LEAVES: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
-    "Session": {
-        "id": ("id", _text),
-        "status": ("status", _upper),
-        "source": ("source", _upper),
-        "title": ("title", _text),
-        "metadata": ("metadata", _json),
-        "version": ("version", int),
-        "createdAt": ("createdAt", _time),
-        "updatedAt": ("updatedAt", _time),
-        "finalizedAt": ("finalizedAt", _time),
-    },
-    "Revision": {
-        "id": ("id", _text),
-        "number": ("number", int),
-        "content": ("content", _text),
-        "type": ("revisionType", _upper),
-        "targetHole": ("targetHole", _text),
-        "metadata": ("metadata", _json),
-        "createdAt": ("createdAt", _time),
-    },
-    "Draft": {
-        "id": ("id", _text),
-        "version": ("version", int),
-        "ir": ("ir", _json),
-        "validationStatus": ("validationStatus", _upper),
-        "smtResults": ("smtResults", _json),
-        "ambiguities": ("ambiguities", list),
-        "metadata": ("metadata", _json),
-        "createdAt": ("createdAt", _time),
-    },
-    "Resolution": {
-        "id": ("id", _text),
-        "holeId": ("holeId", _text),
-        "text": ("resolutionText", _text),
-        "type": ("resolutionType", _upper),
-        "applied": ("applied", bool),
-        "metadata": ("metadata", _json),
-        "createdAt": ("createdAt", _time),
-    },
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Child:
-    node_type: str
-    key: str  # the pg_graphql field that orders the children and makes the cursor
-    cursor_kind: CursorKind
-    filters_applied: bool = False
-
-
-_CHILDREN = {
-    "revisions": _Child("Revision", "number", CursorKind.REVISION),
-    "drafts": _Child("Draft", "version", CursorKind.DRAFT),
-    "resolutions": _Child("Resolution", "number", CursorKind.RESOLUTION, filters_applied=True),
+# How a column's value, as pg_graphql writes it, is written in our response, by kind.
+_TO_RESPONSE: dict[Kind, Callable[[Any], Any]] = {
+    Kind.ID: _text,
+    Kind.TEXT: _text,
+    Kind.INT: lambda value: int(value) if value is not None else None,
+    Kind.FLOAT: lambda value: float(value) if value is not None else None,
+    Kind.BOOLEAN: lambda value: bool(value) if value is not None else None,
+    Kind.ENUM: lambda value: value.upper() if value is not None else None,
+    Kind.JSON: lambda value: json.loads(value) if value is not None else None,
+    Kind.DATETIME: _time,
+    Kind.TEXT_LIST: lambda value: list(value) if value is not None else None,
 }
 
 
@@ -125,8 +86,7 @@ _CHILDREN = {
 class _Variable:
     name: str
     type: str
-    slot: int
-    read: Callable[[object], object]
+    read: Callable[[Bound], object]
     omit_when_null: bool  # pg_graphql skips a filter operand whose variable is absent
 
 
@@ -134,14 +94,14 @@ class _Variable:
 class UpstreamRead:
     """The document to send (None: nothing to ask upstream), and how to read its answer."""
 
-    document: str | None
+    document: DocumentNode | None
     _variables: tuple[_Variable, ...]
     _shape: Callable[[Node, Claims], dict[str, Any]]
 
-    def variables(self, bound: Sequence[object]) -> dict[str, Any]:
+    def variables(self, bound: Bound) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for variable in self._variables:
-            value = variable.read(bound[variable.slot])
+            value = variable.read(bound)
             if value is None and variable.omit_when_null:
                 continue
             values[variable.name] = value
@@ -165,7 +125,7 @@ def compile_read(plan: ReadPlan) -> UpstreamRead | None:
     if selections:
         declared = ", ".join(f"${v.name}: {v.type}" for v in compiler.variables)
         head = f"query CompiledRead({declared})" if declared else "query CompiledRead"
-        document = f"{head} {{ {selections} }}"
+        document = parse(f"{head} {{ {selections} }}", no_location=True)
     return UpstreamRead(document, tuple(compiler.variables), shape)
 
 
@@ -181,19 +141,17 @@ class _Compiler:
 
     def _variable(
         self,
-        slot: int | None,
+        field: PlannedField,
         name: str,
         gql_type: str,
-        read: Callable[[object], object],
+        read: Callable[[Bound], object],
         *,
         omit_when_null: bool = False,
     ) -> str:
-        if slot is None:
-            raise _Unsupported("a field with arguments has no argument slot")
-        key = (slot, name)
+        key = (id(field), name)
         if key not in self._names:
             self._names[key] = f"v{len(self.variables) + 1}"
-            self.variables.append(_Variable(self._names[key], gql_type, slot, read, omit_when_null))
+            self.variables.append(_Variable(self._names[key], gql_type, read, omit_when_null))
         return "$" + self._names[key]
 
     # The root
@@ -204,12 +162,17 @@ class _Compiler:
         parts: list[str] = []
         shapes: list[tuple[str, Callable[[Node, Claims], Any]]] = []
         for field in fields:
+            read = field.read
             if field.name == TYPENAME:
                 shapes.append((field.key, lambda _data, _viewer: "Query"))
-            elif field.name == "viewer":
+            elif isinstance(read, Caller):
                 shapes.append((field.key, _viewer_shape(field)))
-            elif field.name in ("session", "sessions"):
-                text, shape = (self._session if field.name == "session" else self._sessions)(field)
+            elif isinstance(read, SessionById):
+                text, shape = self._session(field, read)
+                parts.append(text)
+                shapes.append((field.key, _ignoring_viewer(shape)))
+            elif isinstance(read, SessionList):
+                text, shape = self._sessions(field, read)
                 parts.append(text)
                 shapes.append((field.key, _ignoring_viewer(shape)))
             else:
@@ -220,9 +183,11 @@ class _Compiler:
 
         return " ".join(parts), data
 
-    def _session(self, field: PlannedField) -> tuple[str, Shape]:
-        session_id = self._variable(field.argument_slot, "id", "UUID!", str)
-        selection, node = self.node("Session", field.children)
+    def _session(self, field: PlannedField, read: SessionById) -> tuple[str, Shape]:
+        session_id = self._variable(
+            field, "id", "UUID!", lambda bound: str(bound.get(field, read.arguments))
+        )
+        selection, node = self.node(field.children)
         a = self._alias()
         text = (
             f"{a}: sessionCollection(filter: {{id: {{eq: {session_id}}}}}, first: 1)"
@@ -235,11 +200,13 @@ class _Compiler:
 
         return text, shape
 
-    def _sessions(self, field: PlannedField) -> tuple[str, Shape]:
-        slot = field.argument_slot
-        filter_ = self._variable(slot, "filter", "SessionFilter", _session_filter)
-        first = self._variable(slot, "first", "Int!", lambda v: SessionPageRequest.of(v).first)
-        after = self._variable(slot, "after", "Cursor", _upstream_session_cursor)
+    def _sessions(self, field: PlannedField, read: SessionList) -> tuple[str, Shape]:
+        def page(get: Callable[[Any], object]) -> Callable[[Bound], object]:
+            return lambda bound: get(bound.get(field, read.arguments))
+
+        filter_ = self._variable(field, "filter", "SessionFilter", page(_session_filter))
+        first = self._variable(field, "first", "Int!", page(lambda p: p.first))
+        after = self._variable(field, "after", "Cursor", page(_upstream_session_cursor))
         updated_at, session_id = self._alias(), self._alias()
 
         def cursor(node: Node) -> str:
@@ -247,7 +214,6 @@ class _Compiler:
 
         return self._connection(
             field,
-            node_type="Session",
             total=lambda a: f"{a}: sessionCollection(filter: {filter_}, first: 1) {{ totalCount }}",
             page=lambda a, selection: (
                 f"{a}: sessionCollection(filter: {filter_}, first: {first}, after: {after},"
@@ -259,20 +225,23 @@ class _Compiler:
 
     # Objects
 
-    def node(self, type_name: str, fields: Sequence[PlannedField]) -> tuple[str, Shape]:
-        leaves = _LEAVES[type_name]
+    def node(self, fields: Sequence[PlannedField]) -> tuple[str, Shape]:
         parts: list[str] = []
         shapes: list[tuple[str, Shape]] = []
         for field in fields:
+            read = field.read
             if field.name == TYPENAME:
-                shapes.append((field.key, _constant(type_name)))
-            elif field.name in leaves:
-                upstream, convert = leaves[field.name]
+                shapes.append((field.key, _constant(field.parent)))
+            elif isinstance(read, Column) and field.kind is not None:
                 a = self._alias()
-                parts.append(f"{a}: {upstream}")
-                shapes.append((field.key, _converted(a, convert)))
-            elif type_name == "Session":
-                text, value = self._session_field(field)
+                parts.append(f"{a}: {camel(read.name)}")
+                shapes.append((field.key, _converted(a, _TO_RESPONSE[field.kind])))
+            elif isinstance(read, Current):
+                text, value = self._current(field, read)
+                parts.append(text)
+                shapes.append((field.key, value))
+            elif isinstance(read, Children):
+                text, value = self._children(field, read)
                 parts.append(text)
                 shapes.append((field.key, value))
             else:
@@ -283,62 +252,60 @@ class _Compiler:
 
         return " ".join(parts) or "__typename", shape
 
-    def _session_field(self, field: PlannedField) -> tuple[str, Shape]:
-        if field.name in ("currentDraft", "unresolvedHoles"):
-            a = self._alias()
-            if field.name == "currentDraft":
-                selection, draft = self.node("Draft", field.children)
-            else:
-                holes = self._alias()
-                selection = f"{holes}: ambiguities"
+    def _current(self, field: PlannedField, read: Current) -> tuple[str, Shape]:
+        a = self._alias()
+        if read.column is None:
+            selection, value = self.node(field.children)
+        else:
+            column, convert = self._alias(), _TO_RESPONSE[Kind.TEXT_LIST]
+            selection = f"{column}: {camel(read.column)}"
 
-                def draft(node: Node) -> Any:
-                    return list(node[holes])
+            def value(node: Node) -> Any:
+                return convert(node[column])
 
-            text = (
-                f"{a}: drafts(first: 1, orderBy: [{{version: DescNullsLast}}])"
-                f" {{ edges {{ node {{ {selection} }} }} }}"
-            )
-            empty: Any = None if field.name == "currentDraft" else []
+        text = (
+            f"{a}: {read.table}(first: 1, orderBy: [{{{camel(read.order)}: DescNullsLast}}])"
+            f" {{ edges {{ node {{ {selection} }} }} }}"
+        )
+        empty: Any = list(read.empty) if read.empty is not None else None
 
-            def current(node: Node) -> Any:
-                edges = node[a]["edges"]
-                return draft(edges[0]["node"]) if edges else empty
+        def current(node: Node) -> Any:
+            edges = node[a]["edges"]
+            return value(edges[0]["node"]) if edges else empty
 
-            return text, current
-        child = _CHILDREN.get(field.name)
-        if child is None:
-            raise _Unsupported(field.name)
-        return self._children(field, child)
+        return text, current
 
     # Connections
 
-    def _children(self, field: PlannedField, child: _Child) -> tuple[str, Shape]:
-        slot = field.argument_slot
-        first = self._variable(slot, "first", "Int!", lambda v: ChildPageRequest.of(v).first)
-        after = self._variable(slot, "after", "Int!", lambda v: ChildPageRequest.of(v).after or 0)
-        applied_filter = ""
-        if child.filters_applied:
-            applied = self._variable(
-                slot,
-                "applied",
+    def _children(self, field: PlannedField, read: Children) -> tuple[str, Shape]:
+        def page(get: Callable[[Any], object]) -> Callable[[Bound], object]:
+            return lambda bound: get(bound.get(field, read.arguments))
+
+        first = self._variable(field, "first", "Int!", page(lambda p: p.first))
+        after = self._variable(field, "after", "Int!", page(lambda p: p.after or 0))
+        filters = " ".join(
+            f"{camel(name)}: {{eq: "
+            + self._variable(
+                field,
+                name,
                 "Boolean",
-                lambda v: ChildPageRequest.of(v).applied,
+                page(_attribute(name)),
                 omit_when_null=True,
             )
-            applied_filter = f"applied: {{eq: {applied}}}"
-        key = self._alias()
-        name, kind = field.name, child.cursor_kind
-        total_filter = f"(filter: {{{applied_filter}}})" if applied_filter else ""
+            + "}"
+            for name in read.filters
+        )
+        key, order = self._alias(), camel(read.order)
+        relation, kind = read.table, read.cursor
+        total_filter = f"(filter: {{{filters}}})" if filters else ""
         return self._connection(
             field,
-            node_type=child.node_type,
-            total=lambda a: f"{a}: {name}{total_filter} {{ totalCount }}",
+            total=lambda a: f"{a}: {relation}{total_filter} {{ totalCount }}",
             page=lambda a, selection: (
-                f"{a}: {name}(first: {first},"
-                f" filter: {{{child.key}: {{gt: {after}}} {applied_filter}}},"
-                f" orderBy: [{{{child.key}: AscNullsLast}}]) {{ pageInfo {{ hasNextPage }}"
-                f" edges {{ node {{ {key}: {child.key} {selection} }} }} }}"
+                f"{a}: {relation}(first: {first},"
+                f" filter: {{{order}: {{gt: {after}}} {filters}}},"
+                f" orderBy: [{{{order}: AscNullsLast}}]) {{ pageInfo {{ hasNextPage }}"
+                f" edges {{ node {{ {key}: {order} {selection} }} }} }}"
             ),
             cursor=lambda node: position_cursor(kind, int(node[key])),
         )
@@ -347,7 +314,6 @@ class _Compiler:
         self,
         field: PlannedField,
         *,
-        node_type: str,
         total: Callable[[str], str],
         page: Callable[[str, str], str],
         cursor: Callable[[Node], str],
@@ -359,17 +325,18 @@ class _Compiler:
         shapes: list[tuple[str, Shape]] = []
         wants_total = wants_page = False
         for sub in field.children:
+            part = _part(sub)
             if sub.name == TYPENAME:
                 shapes.append((sub.key, _constant(sub.parent)))
-            elif sub.name == "totalCount":
+            elif part == "totalCount":
                 wants_total = True
                 shapes.append((sub.key, lambda n: int(n[total_alias]["totalCount"])))
-            elif sub.name == "edges":
+            elif part == "edges":
                 wants_page = True
-                selection, edges = self._edges(sub, node_type, cursor)
+                selection, edges = self._edges(sub, cursor)
                 node_selections.append(selection)
                 shapes.append((sub.key, _under(page_alias, "edges", edges)))
-            elif sub.name == "pageInfo":
+            elif part == "pageInfo":
                 wants_page = True
                 info = _page_info(sub, cursor)
                 shapes.append((sub.key, _under(page_alias, None, info)))
@@ -387,17 +354,18 @@ class _Compiler:
         return " ".join(parts), shape
 
     def _edges(
-        self, edges: PlannedField, node_type: str, cursor: Callable[[Node], str]
+        self, edges: PlannedField, cursor: Callable[[Node], str]
     ) -> tuple[str, Callable[[list[Node]], Any]]:
         selections: list[str] = []
         shapes: list[tuple[str, Shape]] = []
         for sub in edges.children:
+            part = _part(sub)
             if sub.name == TYPENAME:
                 shapes.append((sub.key, _constant(sub.parent)))
-            elif sub.name == "cursor":
+            elif part == "cursor":
                 shapes.append((sub.key, cursor))
-            elif sub.name == "node":
-                selection, node = self.node(node_type, sub.children)
+            elif part == "node":
+                selection, node = self.node(sub.children)
                 selections.append(selection)
                 shapes.append((sub.key, node))
             else:
@@ -430,11 +398,12 @@ def _ignoring_viewer(shape: Shape) -> Callable[[Node, Claims], Any]:
 def _page_info(field: PlannedField, cursor: Callable[[Node], str]) -> Shape:
     shapes: list[tuple[str, Shape]] = []
     for sub in field.children:
+        part = _part(sub)
         if sub.name == TYPENAME:
             shapes.append((sub.key, _constant(sub.parent)))
-        elif sub.name == "hasNextPage":
+        elif part == "hasNextPage":
             shapes.append((sub.key, lambda p: bool(p["pageInfo"]["hasNextPage"])))
-        elif sub.name == "endCursor":
+        elif part == "endCursor":
             shapes.append(
                 (sub.key, lambda p: cursor(p["edges"][-1]["node"]) if p["edges"] else None)
             )
@@ -445,6 +414,19 @@ def _page_info(field: PlannedField, cursor: Callable[[Node], str]) -> Shape:
         return {key: s(page) for key, s in shapes}
 
     return shape
+
+
+def _attribute(name: str) -> Callable[[Any], object]:
+    """A page request's filter by name (`applied`)."""
+    return lambda request: getattr(request, name)
+
+
+def _part(field: PlannedField) -> str | None:
+    if field.name == TYPENAME:
+        return None
+    if not isinstance(field.read, Structure):
+        raise _Unsupported(field.name)
+    return field.read.part
 
 
 def _viewer_shape(field: PlannedField) -> Callable[[Node, Claims], Any]:
@@ -459,14 +441,13 @@ def _viewer_shape(field: PlannedField) -> Callable[[Node, Claims], Any]:
     return shape
 
 
-def _session_filter(value: object) -> dict[str, Any]:
-    status = SessionPageRequest.of(value).status
-    return {"status": {"eq": status}} if status else {}
+def _session_filter(page: Any) -> dict[str, Any]:
+    return {"status": {"eq": page.status}} if page.status else {}
 
 
-def _upstream_session_cursor(value: object) -> str | None:
+def _upstream_session_cursor(page: Any) -> str | None:
     """pg_graphql's cursor for our position: [updatedAt, id] (it appends the key)."""
-    after = SessionPageRequest.of(value).after
+    after = page.after
     if after is None:
         return None
     return pg_graphql_cursor(after.updated_at.isoformat(), str(after.id))

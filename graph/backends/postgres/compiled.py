@@ -1,0 +1,327 @@
+"""A planned read as one SQL statement whose result is the response's `data`, as JSON.
+
+Postgres builds the nested JSON itself (`json_build_object`, `json_agg`, correlated
+subqueries per nested field), so a `session` with its draft and revisions is one
+statement and one row. The statement runs as the caller (role + claims), so row-level
+security filters every table it touches. Its text depends only on the document: every
+argument is a bind parameter, numbered as the statement comes to need it.
+
+What each field reads comes from its description (graph/schema/model.py): a column, a
+page of child rows, the newest child row. Values are written as Strawberry writes them:
+enums upper-cased from their stored values, DateTime as Python's `datetime.isoformat()`
+in UTC, cursors as `graph.cursors` encodes them. tests/integration/test_compiled_reads.py
+checks both paths agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graph.auth import Claims
+from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
+from graph.schema.model import (
+    Caller,
+    Children,
+    Column,
+    Current,
+    Kind,
+    SessionById,
+    SessionList,
+    Structure,
+)
+
+# Python's isoformat() of an aware UTC datetime: microseconds only when not zero.
+_ISO = (
+    "(to_char({c} at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || case when extract(microseconds from {c} at time zone 'UTC') % 1000000 = 0 then ''"
+    " else to_char({c} at time zone 'UTC', '.US') end || '+00:00')"
+)
+_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+_MAX_JSON_ARGS = 100  # Postgres's limit on a function's arguments
+
+ParameterSource = Callable[[Bound, Claims], object]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRead:
+    sql: str
+    _sources: tuple[ParameterSource, ...]
+
+    def parameters(self, bound: Bound, viewer: Claims) -> list[object]:
+        return [source(bound, viewer) for source in self._sources]
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def compile_read(plan: ReadPlan) -> CompiledRead | None:
+    """The plan as one statement returning the `data` object as JSON text, or None when a
+    field has no SQL form here (the request is then executed field by field)."""
+    compiler = _Compiler()
+    try:
+        data = compiler.object(plan.fields, compiler.root_field)
+    except _Unsupported:
+        return None
+    return CompiledRead(f"select {data}::text", tuple(compiler.sources))
+
+
+def leaf_sql(kind: Kind, column: str) -> str:
+    """A stored column as the response writes it."""
+    if kind is Kind.ENUM:
+        return f"upper({column})"
+    if kind is Kind.DATETIME:
+        return _ISO.replace("{c}", column)
+    return column
+
+
+def _identifier(name: str) -> str:
+    if not _NAME.match(name):
+        raise _Unsupported(name)
+    return name
+
+
+def _literal(text: str) -> str:
+    return f"'{_identifier(text)}'"
+
+
+def _base64url(text_sql: str) -> str:
+    """graph.cursors' encoding: base64url without padding (Postgres wraps at 76 chars)."""
+    return (
+        f"rtrim(translate(encode(convert_to({text_sql}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+    )
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.sources: list[ParameterSource] = []
+        self._numbers: dict[tuple[int, str], str] = {}
+        self._aliases = 0
+
+    def _parameter(self, key: tuple[int, str], sql_type: str, source: ParameterSource) -> str:
+        """`$n::type` for one value, numbered when the statement first uses it."""
+        if key not in self._numbers:
+            self.sources.append(source)
+            self._numbers[key] = f"${len(self.sources)}::{sql_type}"
+        return self._numbers[key]
+
+    def _alias(self, prefix: str) -> str:
+        self._aliases += 1
+        return f"{prefix}{self._aliases}"
+
+    # Objects
+
+    def object(self, fields: Sequence[PlannedField], value: Callable[[PlannedField], str]) -> str:
+        arguments: list[str] = []
+        for field in fields:
+            arguments.append(_literal(field.key))
+            arguments.append(_literal(field.parent) if field.name == TYPENAME else value(field))
+        if len(arguments) > _MAX_JSON_ARGS:
+            raise _Unsupported("too many keys for one json_build_object")
+        return f"json_build_object({', '.join(arguments)})"
+
+    def root_field(self, field: PlannedField) -> str:
+        read = field.read
+        if isinstance(read, SessionById):
+            s = self._alias("s")
+            session_id = self._parameter(
+                (id(field), "id"), "uuid", lambda bound, _: bound.get(field, read.arguments)
+            )
+            node = self.node(field.children, s)
+            table = _identifier(read.table)
+            return f"(select {node} from public.{table} {s} where {s}.id = {session_id})"
+        if isinstance(read, SessionList):
+            return self._sessions(field, read)
+        if isinstance(read, Caller):
+            user_id = self._parameter(
+                (0, "viewer"), "text", lambda _bound, viewer: str(viewer.user_id)
+            )
+            return self.object(field.children, lambda f: _caller_field(f, user_id))
+        raise _Unsupported(field.name)
+
+    def node(self, fields: Sequence[PlannedField], row: str) -> str:
+        return self.object(fields, lambda f: self._node_field(f, row))
+
+    def _node_field(self, field: PlannedField, row: str) -> str:
+        read = field.read
+        if isinstance(read, Column) and field.kind is not None:
+            return leaf_sql(field.kind, f"{row}.{_identifier(read.name)}")
+        if isinstance(read, Current):
+            return self._current(field, read, row)
+        if isinstance(read, Children):
+            return self._children(field, read, row)
+        raise _Unsupported(field.name)
+
+    def _current(self, field: PlannedField, read: Current, row: str) -> str:
+        d = self._alias("d")
+        if read.column is None:
+            value = self.node(field.children, d)
+        else:
+            value = f"to_json({d}.{_identifier(read.column)})"
+        newest = (
+            f"(select {value} from public.{_identifier(read.table)} {d}"
+            f" where {d}.{_identifier(read.foreign_key)} = {row}.id"
+            f" order by {d}.{_identifier(read.order)} desc limit 1)"
+        )
+        return f"coalesce({newest}, '[]'::json)" if read.empty is not None else newest
+
+    # Connections
+
+    def _sessions(self, field: PlannedField, read: SessionList) -> str:
+        key = id(field)
+
+        def page(get: Callable[[Any], object], name: str, sql_type: str) -> str:
+            return self._parameter(
+                (key, name), sql_type, lambda bound, _: get(bound.get(field, read.arguments))
+            )
+
+        s, table = self._alias("s"), _identifier(read.table)
+
+        def where() -> str:
+            status = page(lambda p: p.status, "status", "text")
+            return f"({status} is null or {s}.status = {status})"
+
+        def first() -> str:
+            return page(lambda p: p.first, "first", "int")
+
+        def rows() -> str:
+            after_at = page(lambda p: p.after.updated_at if p.after else None, "at", "timestamptz")
+            after_id = page(lambda p: p.after.id if p.after else None, "after_id", "uuid")
+            return (
+                f"select {s}.* from public.{table} {s} where {where()}"
+                f" and ({after_at} is null or {s}.updated_at < {after_at}"
+                f" or ({s}.updated_at = {after_at} and {s}.id > {after_id}))"
+                f" order by {s}.updated_at desc, {s}.id limit {first()} + 1"
+            )
+
+        def cursor(row: str) -> str:
+            iso = leaf_sql(Kind.DATETIME, f"{row}.updated_at")
+            return _base64url(f"""'["s","' || {iso} || '","' || {row}.id || '"]'""")
+
+        return self._connection(
+            field,
+            rows=rows,
+            order="{t}.updated_at desc, {t}.id",
+            total=lambda: f"select count(*) from public.{table} {s} where {where()}",
+            first=first,
+            cursor=cursor,
+        )
+
+    def _children(self, field: PlannedField, read: Children, parent: str) -> str:
+        key = id(field)
+
+        def page(get: Callable[[Any], object], name: str, sql_type: str) -> str:
+            return self._parameter(
+                (key, name), sql_type, lambda bound, _: get(bound.get(field, read.arguments))
+            )
+
+        r, table = self._alias("r"), _identifier(read.table)
+        order, foreign_key = _identifier(read.order), _identifier(read.foreign_key)
+
+        def where() -> str:
+            filters = "".join(
+                f" and ({flag} is null or {r}.{_identifier(name)} = {flag})"
+                for name in read.filters
+                for flag in [page(_attribute(name), name, "boolean")]
+            )
+            return f"{r}.{foreign_key} = {parent}.id{filters}"
+
+        def first() -> str:
+            return page(lambda p: p.first, "first", "int")
+
+        def rows() -> str:
+            after = page(lambda p: p.after or 0, "after", "int")
+            return (
+                f"select {r}.* from public.{table} {r} where {where()} and {r}.{order} > {after}"
+                f" order by {r}.{order} limit {first()} + 1"
+            )
+
+        kind = read.cursor.value
+
+        def cursor(row: str) -> str:
+            return _base64url(f"""'["{kind}",' || {row}.{order} || ']'""")
+
+        return self._connection(
+            field,
+            rows=rows,
+            order="{t}." + order,
+            total=lambda: f"select count(*) from public.{table} {r} where {where()}",
+            first=first,
+            cursor=cursor,
+        )
+
+    def _connection(
+        self,
+        field: PlannedField,
+        *,
+        rows: Callable[[], str],
+        order: str,
+        total: Callable[[], str],
+        first: Callable[[], str],
+        cursor: Callable[[str], str],
+    ) -> str:
+        """`rows` fetches one row past the page (for hasNextPage); `c.rn` numbers them.
+        Only the parts a selection asks for are built, with their parameters."""
+        c = self._alias("c")
+        reads_rows = False
+
+        def in_page() -> str:
+            return f"filter (where {c}.rn <= {first()})"
+
+        def edge_field(f: PlannedField) -> str:
+            part = _part(f)
+            if part == "cursor":
+                return cursor(c)
+            if part == "node":
+                return self.node(f.children, c)
+            raise _Unsupported(f.name)
+
+        def page_info_field(f: PlannedField) -> str:
+            part = _part(f)
+            if part == "hasNextPage":
+                return f"(count(*) > {first()})"
+            if part == "endCursor":
+                return f"(array_agg({cursor(c)} order by {c}.rn desc) {in_page()})[1]"
+            raise _Unsupported(f.name)
+
+        def connection_field(f: PlannedField) -> str:
+            nonlocal reads_rows
+            part = _part(f)
+            if part == "totalCount":
+                return f"({total()})"
+            reads_rows = True
+            if part == "edges":
+                edge = self.object(f.children, edge_field)
+                return f"coalesce(json_agg({edge} order by {c}.rn) {in_page()}, '[]'::json)"
+            if part == "pageInfo":
+                return self.object(f.children, page_info_field)
+            raise _Unsupported(f.name)
+
+        value = self.object(field.children, connection_field)
+        if not reads_rows:
+            return value
+        numbered = (
+            f"select x.*, row_number() over (order by {order.format(t='x')}) as rn"
+            f" from ({rows()}) x"
+        )
+        return f"(select {value} from ({numbered}) {c})"
+
+
+def _attribute(name: str) -> Callable[[Any], object]:
+    """A page request's filter by name (`applied`)."""
+    return lambda request: getattr(request, name)
+
+
+def _part(field: PlannedField) -> str:
+    if not isinstance(field.read, Structure):
+        raise _Unsupported(field.name)
+    return field.read.part
+
+
+def _caller_field(field: PlannedField, user_id: str) -> str:
+    if isinstance(field.read, Column) and field.read.name == "id":
+        return user_id
+    raise _Unsupported(field.name)

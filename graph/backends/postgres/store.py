@@ -1,0 +1,305 @@
+"""Adapter: asyncpg straight to Postgres, as the caller (graph/backends/postgres/transactions.py).
+
+Reads select whole rows (`t.*`), so a column the graph describes is there without an edit
+here; writes call the migrations' SQL functions, where the rules live. Every statement is
+written out below, beside the method that sends it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+from uuid import UUID
+
+from graph.auth import Claims
+from graph.backends.base import (
+    ChildPageRequest,
+    HoleAnswer,
+    NewDraft,
+    NewRevision,
+    NewSession,
+    Page,
+    Row,
+    SessionPageRequest,
+)
+from graph.backends.postgres.compiled import CompiledRead, compile_read
+from graph.backends.postgres.transactions import Transactions, open_pool, plain
+from graph.errors import NotFound
+from graph.reads.plan import Bound, ReadPlan
+from graph.reads.planner import CompiledReader
+
+SESSIONS_BY_ID = "select s.* from public.sessions s where s.id = any($1::uuid[])"
+SESSION_BY_ID = "select s.* from public.sessions s where s.id = $1"
+COUNT_SESSIONS = "select count(*) from public.sessions s where ($1::text is null or s.status = $1)"
+LIST_SESSIONS = """
+select s.* from public.sessions s
+ where ($1::text is null or s.status = $1)
+   and ($2::timestamptz is null or s.updated_at < $2
+        or (s.updated_at = $2 and s.id > $3::uuid))
+ order by s.updated_at desc, s.id
+ limit $4
+"""
+CURRENT_DRAFTS = """
+select distinct on (d.session_id) d.* from public.drafts d
+ where d.session_id = any($1::uuid[])
+ order by d.session_id, d.version desc
+"""
+# A page of children for many sessions: $1 the sessions, $2 the position after which to
+# start, $3 rows per session (one more than asked, for hasNextPage).
+REVISION_TOTALS = """
+select r.session_id, count(*) as total from public.revisions r
+ where r.session_id = any($1::uuid[]) group by r.session_id
+"""
+REVISION_PAGES = """
+select * from (
+  select r.*, row_number() over (partition by r.session_id order by r.number) as rn
+    from public.revisions r where r.session_id = any($1::uuid[]) and r.number > $2
+) paged where rn <= $3 order by session_id, number
+"""
+DRAFT_TOTALS = """
+select d.session_id, count(*) as total from public.drafts d
+ where d.session_id = any($1::uuid[]) group by d.session_id
+"""
+DRAFT_PAGES = """
+select * from (
+  select d.*, row_number() over (partition by d.session_id order by d.version) as rn
+    from public.drafts d where d.session_id = any($1::uuid[]) and d.version > $2
+) paged where rn <= $3 order by session_id, version
+"""
+# Resolutions also filter on `applied` when $2 (totals) or $4 (pages) is not null.
+RESOLUTION_TOTALS = """
+select x.session_id, count(*) as total from public.resolutions x
+ where x.session_id = any($1::uuid[]) and ($2::boolean is null or x.applied = $2)
+ group by x.session_id
+"""
+RESOLUTION_PAGES = """
+select * from (
+  select x.*, row_number() over (partition by x.session_id order by x.number) as rn
+    from public.resolutions x
+   where x.session_id = any($1::uuid[]) and x.number > $2
+     and ($4::boolean is null or x.applied = $4)
+) paged where rn <= $3 order by session_id, number
+"""
+CREATE_SESSION = "select s.* from public.create_session($1, $2, $3, $4, $5, $6) s"
+ADD_REVISION = "select r.* from public.add_revision($1, $2, $3, $4, $5) r"
+ADD_DRAFT = "select d.* from public.add_draft($1, $2, $3, $4, $5::text[], $6::text[], $7, $8) d"
+RESOLVE_HOLE = "select x.* from public.resolve_hole($1, $2, $3, $4, $5, $6) x"
+REVISION_BY_ID = "select r.* from public.revisions r where r.id = $1"
+FINALIZE_SESSION = "select s.* from public.finalize_session($1, $2) s"
+ABANDON_SESSION = "select s.* from public.abandon_session($1, $2) s"
+DELETE_SESSION = "select public.delete_session($1)"
+
+
+class PostgresBackend:
+    def __init__(self, transactions: Transactions) -> None:
+        self._transactions = transactions
+
+    @classmethod
+    async def connect(
+        cls, dsn: str, *, pool_size: int = 10, statement_timeout_ms: int = 5000
+    ) -> PostgresBackend:
+        pool = await open_pool(dsn, size=pool_size, statement_timeout_ms=statement_timeout_ms)
+        return cls(Transactions(pool))
+
+    async def close(self) -> None:
+        await self._transactions.pool.close()
+
+    def connections_in_use(self) -> int:
+        return self._transactions.in_use()
+
+    async def ping(self) -> None:
+        await self._transactions.without_claims(lambda conn: conn.fetchval("select 1"))
+
+    def read_scope(self, viewer: Claims) -> AbstractAsyncContextManager[None]:
+        return self._transactions.read_scope(viewer)
+
+    # Reads, field by field
+
+    async def sessions_by_id(self, viewer: Claims, ids: Sequence[UUID]) -> list[Row | None]:
+        async with self._transactions.acting_as(viewer) as conn:
+            rows = await conn.fetch(SESSIONS_BY_ID, list(ids))
+        found = {row["id"]: plain(row) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def list_sessions(self, viewer: Claims, page: SessionPageRequest) -> Page[Row]:
+        after = page.after
+        async with self._transactions.acting_as(viewer) as conn:
+            total = await conn.fetchval(COUNT_SESSIONS, page.status)
+            rows = await conn.fetch(
+                LIST_SESSIONS,
+                page.status,
+                after.updated_at if after else None,
+                after.id if after else None,
+                page.first + 1,
+            )
+        items: list[Row] = [plain(row) for row in rows[: page.first]]
+        return Page(items=items, has_next_page=len(rows) > page.first, total_count=total)
+
+    async def current_drafts(self, viewer: Claims, session_ids: Sequence[UUID]) -> list[Row | None]:
+        async with self._transactions.acting_as(viewer) as conn:
+            rows = await conn.fetch(CURRENT_DRAFTS, list(session_ids))
+        found = {row["session_id"]: plain(row) for row in rows}
+        return [found.get(i) for i in session_ids]
+
+    async def revisions(
+        self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
+    ) -> list[Page[Row]]:
+        ids = list(session_ids)
+        async with self._transactions.acting_as(viewer) as conn:
+            totals = await conn.fetch(REVISION_TOTALS, ids)
+            rows = await conn.fetch(REVISION_PAGES, ids, page.after or 0, page.first + 1)
+        return _pages(ids, page, totals, rows)
+
+    async def drafts(
+        self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
+    ) -> list[Page[Row]]:
+        ids = list(session_ids)
+        async with self._transactions.acting_as(viewer) as conn:
+            totals = await conn.fetch(DRAFT_TOTALS, ids)
+            rows = await conn.fetch(DRAFT_PAGES, ids, page.after or 0, page.first + 1)
+        return _pages(ids, page, totals, rows)
+
+    async def resolutions(
+        self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
+    ) -> list[Page[Row]]:
+        ids = list(session_ids)
+        async with self._transactions.acting_as(viewer) as conn:
+            totals = await conn.fetch(RESOLUTION_TOTALS, ids, page.applied)
+            rows = await conn.fetch(
+                RESOLUTION_PAGES, ids, page.after or 0, page.first + 1, page.applied
+            )
+        return _pages(ids, page, totals, rows)
+
+    # Reads, compiled: one statement per query
+
+    def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
+        compiled = compile_read(plan)
+        if compiled is None:
+            return None
+
+        async def run(viewer: Claims, bound: Bound) -> bytes:
+            return await self._run_compiled(viewer, compiled, bound)
+
+        return run
+
+    async def _run_compiled(self, viewer: Claims, compiled: CompiledRead, bound: Bound) -> bytes:
+        async with self._transactions.acting_as(viewer, read_only=True) as conn:
+            data: str = await conn.fetchval(compiled.sql, *compiled.parameters(bound, viewer))
+        return data.encode()
+
+    # Writes: one SQL function each, then the rows the payload returns, in one transaction
+
+    async def create_session(self, viewer: Claims, new: NewSession) -> Row:
+        draft = None
+        if new.initial_draft is not None:
+            d = new.initial_draft
+            draft = {
+                "ir": d.ir,
+                "validation_status": d.validation_status,
+                "smt_results": d.smt_results,
+                "ambiguities": d.ambiguities,
+                "metadata": d.metadata,
+            }
+        async with self._transactions.acting_as(viewer) as conn:
+            row = await conn.fetchrow(
+                CREATE_SESSION,
+                new.prompt,
+                new.source,
+                new.title,
+                new.metadata,
+                draft,
+                new.idempotency_key,
+            )
+        return _present(row)
+
+    async def add_revision(self, viewer: Claims, new: NewRevision) -> tuple[Row, Row]:
+        async with self._transactions.acting_as(viewer) as conn:
+            row = await conn.fetchrow(
+                ADD_REVISION,
+                new.session_id,
+                new.content,
+                new.revision_type,
+                new.target_hole,
+                new.metadata,
+            )
+            session = await conn.fetchrow(SESSION_BY_ID, new.session_id)
+        return _present(row), _present(session)
+
+    async def add_draft(self, viewer: Claims, new: NewDraft) -> tuple[Row, Row]:
+        d = new.draft
+        async with self._transactions.acting_as(viewer) as conn:
+            row = await conn.fetchrow(
+                ADD_DRAFT,
+                new.session_id,
+                d.ir,
+                d.validation_status,
+                d.smt_results,
+                d.ambiguities,
+                new.applied_hole_ids,
+                d.metadata,
+                new.expected_version,
+            )
+            session = await conn.fetchrow(SESSION_BY_ID, new.session_id)
+        return _present(row), _present(session)
+
+    async def resolve_hole(self, viewer: Claims, answer: HoleAnswer) -> tuple[Row, Row, Row]:
+        async with self._transactions.acting_as(viewer) as conn:
+            resolution = _present(
+                await conn.fetchrow(
+                    RESOLVE_HOLE,
+                    answer.session_id,
+                    answer.hole_id,
+                    answer.text,
+                    answer.resolution_type,
+                    answer.metadata,
+                    answer.expected_version,
+                )
+            )
+            revision = await conn.fetchrow(REVISION_BY_ID, resolution["revision_id"])
+            session = await conn.fetchrow(SESSION_BY_ID, answer.session_id)
+        return resolution, _present(revision), _present(session)
+
+    async def finalize_session(
+        self, viewer: Claims, session_id: UUID, expected_version: int | None
+    ) -> Row:
+        async with self._transactions.acting_as(viewer) as conn:
+            return _present(await conn.fetchrow(FINALIZE_SESSION, session_id, expected_version))
+
+    async def abandon_session(
+        self, viewer: Claims, session_id: UUID, expected_version: int | None
+    ) -> Row:
+        async with self._transactions.acting_as(viewer) as conn:
+            return _present(await conn.fetchrow(ABANDON_SESSION, session_id, expected_version))
+
+    async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID:
+        async with self._transactions.acting_as(viewer) as conn:
+            deleted: UUID = await conn.fetchval(DELETE_SESSION, session_id)
+        return deleted
+
+
+def _pages(
+    ids: list[UUID], page: ChildPageRequest, totals: Sequence[Any], rows: Sequence[Any]
+) -> list[Page[Row]]:
+    total_by_session = {row["session_id"]: row["total"] for row in totals}
+    rows_by_session: dict[UUID, list[Row]] = defaultdict(list)
+    for row in rows:
+        rows_by_session[row["session_id"]].append(plain(row))
+    pages = []
+    for session_id in ids:
+        items = rows_by_session.get(session_id, [])
+        pages.append(
+            Page(
+                items=items[: page.first],
+                has_next_page=len(items) > page.first,
+                total_count=total_by_session.get(session_id, 0),
+            )
+        )
+    return pages
+
+
+def _present(row: object) -> Row:
+    if row is None:  # the functions raise rather than return nothing; this is a guard
+        raise NotFound("session not found")
+    return plain(row)

@@ -1,0 +1,253 @@
+"""How each field of the public graph is stored: the one description the fast paths read.
+
+Every field of the graph's object types says, in its Strawberry metadata, where its value
+comes from:
+
+    Column("title")                 a column of the row the object is built from
+    Children("revisions", ...)      a page of the session's rows in a child table
+    Current("drafts", ...)          the session's newest child row (or one of its columns)
+    SessionById, SessionList        the root fields over sessions; Caller: `viewer`
+    Structure("edges")              a part of the Connection / Edge / PageInfo shape
+    ExecutorOnly("why")             answered by the executor only; the reason says why
+
+The compiled reads (graph/backends/*/compiled.py) walk a planned query's fields and
+read these; so do the field-by-field paths (the rows they select, the records they
+build). A column's kind (how it is serialised) follows from the field's GraphQL type, so
+a new column is one field here, `title: str | None = column("title")`, and nothing else
+in Python. tests/unit/test_graph_model.py fails when a field has no description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import strawberry
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+)
+
+from graph.backends.base import ChildPageRequest, SessionPageRequest
+from graph.cursors import CursorKind
+
+T = TypeVar("T")
+_METADATA_KEY = "session_graph.read"
+_STRAWBERRY_FIELD = "strawberry-definition"  # where Strawberry keeps a field's definition
+
+
+@dataclass(frozen=True, slots=True)
+class Arguments(Generic[T]):
+    """How a field's GraphQL arguments become the store's value (and the rules they
+    follow: the resolvers and the compiled reads both call `read`)."""
+
+    name: str
+    read: Callable[[dict[str, Any]], T]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Children:
+    """A connection over the session's rows in `table`, oldest first by `order`."""
+
+    table: str
+    order: str
+    cursor: CursorKind
+    arguments: Arguments[ChildPageRequest]
+    filters: tuple[str, ...] = ()  # boolean columns a client may filter on by name
+    foreign_key: str = "session_id"  # the child's column holding its session's id
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    """The session's newest row in `table` by `order`; with `column`, that column of it."""
+
+    table: str
+    order: str
+    column: str | None = None
+    empty: Any = None  # the value when the session has no such row
+    foreign_key: str = "session_id"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionById:
+    """`session(id:)`: the caller's row of `table` with that id, or null."""
+
+    table: str
+    arguments: Arguments[UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionList:
+    """`sessions`: a connection over the caller's rows, newest updated first."""
+
+    table: str
+    arguments: Arguments[SessionPageRequest]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """`viewer`: the caller, from the verified token (no store read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Structure:
+    part: str  # edges, node, cursor, pageInfo, totalCount, hasNextPage, endCursor
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorOnly:
+    reason: str
+
+
+Read = Column | Children | Current | SessionById | SessionList | Caller | Structure | ExecutorOnly
+_READS = (Column, Children, Current, SessionById, SessionList, Caller, Structure, ExecutorOnly)
+
+
+def described(read: Read, *, description: str | None = None) -> Any:
+    """A Strawberry field (without a resolver) carrying its description."""
+    return strawberry.field(description=description, metadata={_METADATA_KEY: read})
+
+
+def column(name: str, *, description: str | None = None) -> Any:
+    return described(Column(name), description=description)
+
+
+def reads(read: Read) -> dict[str, Read]:
+    """For `@strawberry.field(metadata=reads(...))` on a field with a resolver."""
+    return {_METADATA_KEY: read}
+
+
+def read_of(field: GraphQLField) -> Read | None:
+    definition = (field.extensions or {}).get(_STRAWBERRY_FIELD)
+    found = getattr(definition, "metadata", None) or {}
+    value = found.get(_METADATA_KEY)
+    return value if isinstance(value, _READS) else None
+
+
+class Kind(Enum):
+    """How a column's value is written in a response."""
+
+    ID = "id"
+    TEXT = "text"
+    INT = "int"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    ENUM = "enum"  # stored lower case, answered as the enum's (upper case) name
+    JSON = "json"
+    DATETIME = "datetime"  # Python's isoformat() in UTC
+    TEXT_LIST = "text_list"
+
+
+_SCALARS = {
+    "ID": Kind.ID,
+    "String": Kind.TEXT,
+    "Int": Kind.INT,
+    "Float": Kind.FLOAT,
+    "Boolean": Kind.BOOLEAN,
+    "JSON": Kind.JSON,
+    "DateTime": Kind.DATETIME,
+}
+
+
+class NotDescribable(Exception):
+    pass
+
+
+def kind_of(output: GraphQLOutputType) -> Kind:
+    """The kind of a leaf field's GraphQL type (nullability aside)."""
+    inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+    if isinstance(inner, GraphQLList):
+        item = inner.of_type.of_type if isinstance(inner.of_type, GraphQLNonNull) else inner.of_type
+        if isinstance(item, GraphQLScalarType) and item.name == "String":
+            return Kind.TEXT_LIST
+        raise NotDescribable(f"a list of {item}")
+    if isinstance(inner, GraphQLEnumType):
+        return Kind.ENUM
+    if isinstance(inner, GraphQLScalarType) and inner.name in _SCALARS:
+        return _SCALARS[inner.name]
+    raise NotDescribable(str(inner))
+
+
+@dataclass(frozen=True, slots=True)
+class DescribedColumn:
+    field: str  # the GraphQL field
+    column: str
+    kind: Kind
+
+
+def columns(schema: GraphQLSchema, type_name: str) -> list[DescribedColumn]:
+    """The columns an object type's fields are read from, in the type's field order."""
+    found = []
+    graphql_type = schema.get_type(type_name)
+    if not isinstance(graphql_type, GraphQLObjectType):
+        raise NotDescribable(type_name)
+    for name, field in graphql_type.fields.items():
+        read = read_of(field)
+        if isinstance(read, Column):
+            found.append(DescribedColumn(name, read.name, kind_of(field.type)))
+    return found
+
+
+def described_fields(schema: GraphQLSchema) -> Iterator[tuple[str, str, Read | None]]:
+    """Every field of the schema's own object types: (type, field, its description)."""
+    for type_name, graphql_type in sorted(schema.type_map.items()):
+        if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for name, field in graphql_type.fields.items():
+            yield type_name, name, read_of(field)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredField:
+    column: str
+    is_id: bool  # an ID: the row holds the store's key (a uuid), the graph its text
+
+
+_STORED: dict[type, dict[str, StoredField]] = {}
+
+
+def stored_fields(cls: type) -> dict[str, StoredField]:
+    """{python name: its column} for the fields of a Strawberry type stored in a column."""
+    found = _STORED.get(cls)
+    if found is None:
+        found = {}
+        for field in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            read = (field.metadata or {}).get(_METADATA_KEY)
+            if isinstance(read, Column) and field.base_resolver is None:
+                is_id = getattr(field.type, "of_type", field.type) is strawberry.ID
+                found[field.python_name] = StoredField(read.name, is_id)
+        _STORED[cls] = found
+    return found
+
+
+def camel(column: str) -> str:
+    """A column's name as pg_graphql inflects it (migrations/0006: `inflect_names`)."""
+    head, *rest = column.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+_SCHEMA: list[GraphQLSchema] = []
+
+
+def graph_schema() -> GraphQLSchema:
+    """The public graph's schema (built once, on first use), for whoever reads the
+    descriptions outside a request: the pg_graphql adapter's documents and rows."""
+    if not _SCHEMA:
+        from graph.schema import build_schema  # noqa: PLC0415 - the schema imports this module
+
+        _SCHEMA.append(build_schema()._schema)
+    return _SCHEMA[0]
