@@ -1,5 +1,6 @@
-"""Fixtures: one real Postgres per test run (embedded, or TEST_DATABASE_URL), migrated
-with the real migrations; the gateway driven in-process over ASGI.
+"""Fixtures only (the helpers are in tests/support): one real Postgres per test run
+(embedded, or TEST_DATABASE_URL), migrated with the real migrations; the gateway driven
+in-process over ASGI.
 
 Every test makes its own users, so tests never see each other's rows.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,29 +20,25 @@ from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.backends.base import Backend
-from graph.backends.pg_graphql import PgGraphqlBackend
-from graph.backends.postgres import PostgresBackend
-from graph.config import Settings
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
-from tests.faults import loopback_socket, serve, stop_serving
-from tests.pg_graphql_standin.app import StandinState, create_standin
+from tests.pg_graphql_standin.app import create_standin
 from tests.support import TEST_JWT_SECRET, GraphClient, User, new_user
+from tests.support.faults import loopback_socket, serve, stop_serving
+from tests.support.stores import (
+    BACKENDS,
+    TEST_ANON_KEY,
+    Database,
+    Standin,
+    connect_backend,
+    settings_for_tests,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "integration" in Path(str(item.fspath)).parts:
             item.add_marker(pytest.mark.integration)
-
-
-@dataclass(frozen=True)
-class Database:
-    """A migrated database: `admin_dsn` may do anything, `app_dsn` is the gateway's login."""
-
-    admin_dsn: str
-    app_dsn: str
-    embedded: EmbeddedPostgres | None
 
 
 def _with_user(dsn: str, user: str) -> str:
@@ -88,14 +84,6 @@ async def database(postgres: tuple[str, EmbeddedPostgres | None]) -> AsyncIterat
         await conn.close()
 
 
-@dataclass
-class Standin:
-    """The pg_graphql stand-in, served over HTTP on loopback for the test run."""
-
-    url: str
-    state: StandinState
-
-
 @pytest.fixture(scope="session")
 async def standin(database: Database) -> AsyncIterator[Standin]:
     app, state = create_standin(
@@ -108,26 +96,6 @@ async def standin(database: Database) -> AsyncIterator[Standin]:
     sock.close()
 
 
-# With a real Supabase project configured, the behavioural suite runs against it as well.
-LIVE_VARIABLES = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET")
-LIVE = all(os.environ.get(name) for name in LIVE_VARIABLES)
-BACKENDS = ["postgres", "pg_graphql", *(["supabase"] if LIVE else [])]
-
-
-async def connect_backend(
-    kind: str, database: Database, standin: Standin, *, pool_size: int = 10
-) -> PostgresBackend | PgGraphqlBackend:
-    """One of BACKENDS, opened: Postgres directly, pg_graphql through the stand-in, or a
-    real Supabase project."""
-    if kind == "postgres":
-        return await PostgresBackend.connect(database.app_dsn, pool_size=pool_size)
-    if kind == "pg_graphql":
-        return await PgGraphqlBackend.connect(standin.url, TEST_ANON_KEY)
-    return await PgGraphqlBackend.connect(
-        os.environ["SUPABASE_URL"], os.environ["SUPABASE_ANON_KEY"]
-    )
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 async def backend(
     request: pytest.FixtureRequest, database: Database, standin: Standin
@@ -136,18 +104,6 @@ async def backend(
     opened = await connect_backend(request.param, database, standin)
     yield opened
     await opened.close()
-
-
-TEST_ANON_KEY = "test-anon-key"
-
-
-def settings_for_tests(**overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "supabase_jwt_secret": TEST_JWT_SECRET,
-        "database_url": "postgresql://injected-by-tests",
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -28,12 +28,9 @@ from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
-from tests.conftest import TEST_ANON_KEY, settings_for_tests
-from tests.faults import WriteLoad, loopback_socket, serve, stop_serving, write_until
 from tests.integration.test_sessions_api import BAD_INPUTS
 from tests.integration.test_token_attacks import ATTACKS as TOKEN_ATTACKS
 from tests.integration.test_token_attacks import ISSUER
-from tests.isolation import attack
 from tests.pg_graphql_standin.app import create_standin
 from tests.support import (
     ADD_DRAFT,
@@ -45,6 +42,9 @@ from tests.support import (
     discount_ir,
     new_user,
 )
+from tests.support.faults import WriteLoad, loopback_socket, serve, stop_serving, write_until
+from tests.support.isolation import attack
+from tests.support.stores import TEST_ANON_KEY, settings_for_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "RELIABILITY.md"

@@ -14,6 +14,7 @@ from graph.backends.base import DraftInput as DraftCommand
 from graph.backends.base import HoleAnswer, NewDraft, NewRevision, NewSession
 from graph.context import RequestContext
 from graph.schema.ids import parse_id
+from graph.schema.model import ExecutorOnly, described, reads
 from graph.schema.types import (
     Draft,
     Resolution,
@@ -25,6 +26,10 @@ from graph.schema.types import (
     ValidationStatus,
     from_row,
 )
+
+
+# Writes run field by field: the store's one function call is the whole of their cost.
+WRITTEN = ExecutorOnly("a mutation, or its payload: executed field by field")
 
 
 @strawberry.input
@@ -96,36 +101,36 @@ class DeleteSessionInput:
 
 @strawberry.type
 class CreateSessionPayload:
-    session: Session
+    session: Session = described(WRITTEN)
 
 
 @strawberry.type
 class AddRevisionPayload:
-    revision: Revision
-    session: Session
+    revision: Revision = described(WRITTEN)
+    session: Session = described(WRITTEN)
 
 
 @strawberry.type
 class AddDraftPayload:
-    draft: Draft
-    session: Session
+    draft: Draft = described(WRITTEN)
+    session: Session = described(WRITTEN)
 
 
 @strawberry.type
 class ResolveHolePayload:
-    resolution: Resolution
-    revision: Revision
-    session: Session
+    resolution: Resolution = described(WRITTEN)
+    revision: Revision = described(WRITTEN)
+    session: Session = described(WRITTEN)
 
 
 @strawberry.type
 class SessionPayload:
-    session: Session
+    session: Session = described(WRITTEN)
 
 
 @strawberry.type
 class DeleteSessionPayload:
-    deleted_id: strawberry.ID
+    deleted_id: strawberry.ID = described(WRITTEN)
 
 
 def _draft(
@@ -147,7 +152,8 @@ def _draft(
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Creates a session with its INITIAL revision (from prompt) and draft 1."
+        metadata=reads(WRITTEN),
+        description="Creates a session with its INITIAL revision (from prompt) and draft 1.",
     )
     async def create_session(
         self,
@@ -177,7 +183,7 @@ class Mutation:
         row = await info.context.store().create_session(viewer, new)
         return CreateSessionPayload(session=Session.of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(metadata=reads(WRITTEN))
     async def add_revision(
         self,
         info: Info[RequestContext, None],
@@ -197,7 +203,8 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Adds the next draft; marks appliedHoleIds' resolutions applied."
+        metadata=reads(WRITTEN),
+        description="Adds the next draft; marks appliedHoleIds' resolutions applied.",
     )
     async def add_draft(
         self,
@@ -220,7 +227,10 @@ class Mutation:
         draft, session = await info.context.store().add_draft(viewer, new)
         return AddDraftPayload(draft=from_row(Draft, draft), session=Session.of(session))
 
-    @strawberry.mutation(description="Records an answer to a hole and its HOLE_FILL revision.")
+    @strawberry.mutation(
+        metadata=reads(WRITTEN),
+        description="Records an answer to a hole and its HOLE_FILL revision.",
+    )
     async def resolve_hole(
         self,
         info: Info[RequestContext, None],
@@ -243,8 +253,9 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        metadata=reads(WRITTEN),
         description="Fails with FAILED_PRECONDITION while the current draft has unresolved "
-        "holes or is CONTRADICTORY."
+        "holes or is CONTRADICTORY.",
     )
     async def finalize_session(
         self,
@@ -257,7 +268,7 @@ class Mutation:
         )
         return SessionPayload(session=Session.of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(metadata=reads(WRITTEN))
     async def abandon_session(
         self,
         info: Info[RequestContext, None],
@@ -270,7 +281,8 @@ class Mutation:
         return SessionPayload(session=Session.of(row))
 
     @strawberry.mutation(
-        description="Deletes the session with its revisions, drafts and resolutions."
+        metadata=reads(WRITTEN),
+        description="Deletes the session with its revisions, drafts and resolutions.",
     )
     async def delete_session(
         self,

@@ -30,8 +30,6 @@ from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.errors import UpstreamUnavailable
 from graph.reads.planner import MAX_CACHED_DOCUMENT_CHARS
-from tests.conftest import BACKENDS, Database, Standin, connect_backend, settings_for_tests
-from tests.differential import assert_same_answer, without_error_propagation
 from tests.support import (
     ABANDON,
     ADD_DRAFT,
@@ -46,6 +44,8 @@ from tests.support import (
     discount_ir,
     new_user,
 )
+from tests.support.differential import assert_same_answer, without_error_propagation
+from tests.support.stores import BACKENDS, Database, Standin, connect_backend, settings_for_tests
 
 READS = ("sessions_by_id", "list_sessions", "current_drafts", "revisions", "drafts", "resolutions")
 

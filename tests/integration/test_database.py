@@ -14,7 +14,7 @@ import pytest
 
 from graph.backends.postgres import PostgresBackend
 from graph.migrate import MigrationError, migrate, migrations_dir
-from tests.conftest import Database
+from tests.support.stores import Database
 
 
 async def _as_user(conn: asyncpg.Connection, user: uuid.UUID) -> None:

@@ -18,9 +18,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import Database
-from tests.rules import Snapshot, assert_rule_message, violations
 from tests.support import discount_ir
+from tests.support.rules import Snapshot, assert_rule_message, violations
+from tests.support.stores import Database
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from graphql import build_schema, parse, validate
 
-from tests.serving import cli_token, free_port, running_service
+from tests.support.serving import cli_token, free_port, running_service
 
 ROOT = Path(__file__).resolve().parents[2]
 

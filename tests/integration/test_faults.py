@@ -17,10 +17,10 @@ from graph.backends.postgres import PostgresBackend
 from graph.embedded import EmbeddedPostgres
 from graph.errors import UpstreamUnavailable
 from graph.migrate import migrate
-from tests.conftest import TEST_ANON_KEY, Database, settings_for_tests
-from tests.faults import WriteLoad, loopback_socket, serve, stop_serving, write_until
 from tests.pg_graphql_standin.app import create_standin
 from tests.support import TEST_JWT_SECRET, GraphClient, new_user
+from tests.support.faults import WriteLoad, loopback_socket, serve, stop_serving, write_until
+from tests.support.stores import TEST_ANON_KEY, Database, settings_for_tests
 
 
 async def test_postgres_restart_under_write_load(tmp_path: Path) -> None:

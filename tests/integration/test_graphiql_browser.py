@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from graph.graphiql import ASSETS
-from tests.serving import cli_token, free_port, running_service
+from tests.support.serving import cli_token, free_port, running_service
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ASSETS_DIR = Path(os.environ.get("GRAPH_TEST_GRAPHIQL_ASSETS", ".graphiql/node_modules")).resolve()

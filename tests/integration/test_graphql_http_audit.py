@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import cli_token, free_port, running_service
+from tests.support.serving import cli_token, free_port, running_service
 
 CLIENTS = Path(__file__).resolve().parents[1] / "js"
 NODE = shutil.which("node")

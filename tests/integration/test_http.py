@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.backends.base import Backend
-from tests.conftest import settings_for_tests
 from tests.support import GraphClient, User, token_for
+from tests.support.stores import settings_for_tests
 
 INTROSPECT = "{ __schema { queryType { name } } }"
 

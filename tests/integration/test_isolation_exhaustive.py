@@ -7,8 +7,8 @@ tests/isolation.py fails the coverage check below."""
 from __future__ import annotations
 
 from graph.schema import build_schema
-from tests.isolation import ATTACKS, attack
 from tests.support import GraphClient, User
+from tests.support.isolation import ATTACKS, attack
 
 
 def test_every_root_field_has_an_attack() -> None:

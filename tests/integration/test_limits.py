@@ -11,8 +11,8 @@ from graph.app import create_app
 from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.limits import Limits
 from graph.schema import build_schema
-from tests.conftest import TEST_ANON_KEY, Standin, settings_for_tests
 from tests.support import GraphClient, User, create_session
+from tests.support.stores import TEST_ANON_KEY, Standin, settings_for_tests
 
 LIMITS = Limits()
 

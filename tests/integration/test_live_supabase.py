@@ -9,7 +9,7 @@ import os
 import pytest
 
 from graph.backends.pg_graphql import PgGraphqlBackend
-from tests.conftest import LIVE, LIVE_VARIABLES
+from tests.support.stores import LIVE, LIVE_VARIABLES
 
 
 @pytest.mark.skipif(not LIVE, reason=f"live check not configured: set {', '.join(LIVE_VARIABLES)}")

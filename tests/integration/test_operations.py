@@ -16,8 +16,8 @@ from graph.app import create_app
 from graph.backends.base import Backend
 from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.observability import user_hash
-from tests.conftest import TEST_ANON_KEY, Standin, settings_for_tests
 from tests.support import GET_SESSION, TEST_JWT_SECRET, GraphClient, User, create_session
+from tests.support.stores import TEST_ANON_KEY, Standin, settings_for_tests
 
 
 async def _http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:

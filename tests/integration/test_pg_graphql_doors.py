@@ -17,9 +17,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import TEST_ANON_KEY, Database, Standin
-from tests.rules import Snapshot, assert_rule_message, violations
 from tests.support import User, discount_ir, new_user
+from tests.support.rules import Snapshot, assert_rule_message, violations
+from tests.support.stores import TEST_ANON_KEY, Database, Standin
 
 
 @dataclass

@@ -23,8 +23,8 @@ from graph.backends.pg_graphql.documents import load_documents
 from graph.config import Settings
 from graph.reads.plan import ReadPlan
 from graph.schema.model import graph_schema
-from tests.conftest import TEST_ANON_KEY, Standin, settings_for_tests
 from tests.support import GET_SESSION, GraphClient, User, create_session, new_user
+from tests.support.stores import TEST_ANON_KEY, Standin, settings_for_tests
 
 NESTED = """query($first: Int) { sessions(first: $first) { totalCount edges { node {
   id currentDraft { version } unresolvedHoles

@@ -11,8 +11,8 @@ import pytest
 
 from graph.app import create_app
 from graph.backends.postgres import PostgresBackend
-from tests.conftest import Database, settings_for_tests
 from tests.support import FINALIZE, GET_SESSION, GraphClient, User, create_session
+from tests.support.stores import Database, settings_for_tests
 
 
 @pytest.fixture

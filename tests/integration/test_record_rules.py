@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Database
-from tests.rules import hole_identifiers, ir_is_valid, is_blank
 from tests.support import DISCOUNT_IR, discount_ir
+from tests.support.rules import hole_identifiers, ir_is_valid, is_blank
+from tests.support.stores import Database
 
 
 @pytest.fixture(scope="module")

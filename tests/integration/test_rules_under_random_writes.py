@@ -20,8 +20,6 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Database
-from tests.rules import RULE_MESSAGE, Snapshot, violations
 from tests.support import (
     ABANDON,
     ADD_DRAFT,
@@ -35,6 +33,8 @@ from tests.support import (
     discount_ir,
     new_user,
 )
+from tests.support.rules import RULE_MESSAGE, Snapshot, violations
+from tests.support.stores import Database
 
 HOLES = ["h1", "h2", "h3"]
 TEXTS = st.sampled_from(["an answer", " ", "", "\u3000", "x" * 201])

@@ -14,8 +14,8 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from graph.embedded import EmbeddedPostgres
-from tests.serving import cli_token, environment, free_port, running_service
 from tests.support import CREATE_SESSION, GET_SESSION, RESOLVE_HOLE, discount_ir
+from tests.support.serving import cli_token, environment, free_port, running_service
 
 
 async def _gql(url: str, token: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import TEST_ANON_KEY, Standin
 from tests.support import TEST_JWT_SECRET, User, discount_ir, new_user
+from tests.support.stores import TEST_ANON_KEY, Standin
 
 
 class Upstream:

@@ -16,8 +16,8 @@ import pytest
 
 from graph.app import create_app
 from graph.backends.base import Backend
-from tests.conftest import settings_for_tests
 from tests.support import TEST_JWT_SECRET, GraphClient, claims_for
+from tests.support.stores import settings_for_tests
 
 ISSUER = "https://project.supabase.co/auth/v1"
 USER = uuid.uuid4()

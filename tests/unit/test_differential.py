@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.differential import assert_same_answer
+from tests.support.differential import assert_same_answer
 
 
 def error(path: list[str | int], message: str = "bad `first`") -> dict[str, Any]:
