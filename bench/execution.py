@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from bench.run import GATEWAY_QUERIES, ir_document
+from bench.workload import GATEWAY_QUERIES, ir_document
 from graph.app import create_app
 from graph.auth import Claims, mint_token
 from graph.backends.base import ChildPageRequest, Page, Row

