@@ -27,7 +27,6 @@ from graph.schema.types import (
     from_row,
 )
 
-
 # Writes run field by field: the store's one function call is the whole of their cost.
 WRITTEN = ExecutorOnly("a mutation, or its payload: executed field by field")
 

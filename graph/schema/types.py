@@ -148,6 +148,11 @@ class Resolution:
 
 
 CURRENT_DRAFT = Current("drafts", "version")
+REVISIONS = Children("revisions", "number", CursorKind.REVISION, REVISION_PAGES)
+DRAFTS = Children("drafts", "version", CursorKind.DRAFT, DRAFT_PAGES)
+RESOLUTIONS = Children(
+    "resolutions", "number", CursorKind.RESOLUTION, RESOLUTION_PAGES, filters=("applied",)
+)
 
 
 @strawberry.type
@@ -184,37 +189,29 @@ class Session:
 
     @strawberry.field(
         description="Oldest first.",
-        metadata=reads(Children("revisions", "number", CursorKind.REVISION, REVISION_PAGES)),
+        metadata=reads(REVISIONS),
     )
     async def revisions(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Revision]:
         request = REVISION_PAGES.read({"first": first, "after": after})
         page = await load(info.context.loaders.revisions, (self.key, request))
-        return _connection(page, CursorKind.REVISION, "number", Revision)
+        return _connection(page, REVISIONS, Revision)
 
     @strawberry.field(
         description="Oldest first.",
-        metadata=reads(Children("drafts", "version", CursorKind.DRAFT, DRAFT_PAGES)),
+        metadata=reads(DRAFTS),
     )
     async def drafts(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Draft]:
         request = DRAFT_PAGES.read({"first": first, "after": after})
         page = await load(info.context.loaders.drafts, (self.key, request))
-        return _connection(page, CursorKind.DRAFT, "version", Draft)
+        return _connection(page, DRAFTS, Draft)
 
     @strawberry.field(
         description="Oldest first; `applied` filters when given.",
-        metadata=reads(
-            Children(
-                "resolutions",
-                "number",
-                CursorKind.RESOLUTION,
-                RESOLUTION_PAGES,
-                filters=("applied",),
-            )
-        ),
+        metadata=reads(RESOLUTIONS),
     )
     async def resolutions(
         self,
@@ -227,14 +224,12 @@ class Session:
         page = await load(
             info.context.loaders.resolutions, (self.key, RESOLUTION_PAGES.read(arguments))
         )
-        return _connection(page, CursorKind.RESOLUTION, "number", Resolution)
+        return _connection(page, RESOLUTIONS, Resolution)
 
 
-def _connection(
-    page: Page[Row], kind: CursorKind, order: str, node: type[NodeT]
-) -> Connection[NodeT]:
+def _connection(page: Page[Row], children: Children, node: type[NodeT]) -> Connection[NodeT]:
     edges = [
-        Edge(cursor=position_cursor(kind, row[order]), node=from_row(node, row))
+        Edge(cursor=position_cursor(children.cursor, row[children.order]), node=from_row(node, row))
         for row in page.items
     ]
     return connection(edges, page)

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.backends.pg_graphql.compiled import _time
+from graph.backends.pg_graphql.values import timestamp as _time
 from graph.cursors import session_cursor, session_cursor_of
 
 OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))

@@ -17,20 +17,24 @@ column's, inflected.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import DocumentNode, parse
 
 from graph.auth import Claims
+from graph.backends.pg_graphql.values import (
+    TO_RESPONSE,
+    session_filter,
+    timestamp,
+    upstream_session_cursor,
+)
 from graph.cursors import position_cursor, session_cursor_of
 from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
 from graph.schema.model import (
+    Arguments,
     Caller,
     Children,
     Column,
@@ -42,44 +46,9 @@ from graph.schema.model import (
     camel,
 )
 
+T = TypeVar("T")
 Node = dict[str, Any]
 Shape = Callable[[Node], Any]
-
-
-def _text(value: Any) -> Any:
-    return value
-
-
-# Postgres's JSON timestamps trim trailing zeros of the fraction; isoformat() keeps six.
-_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?([+-]\d\d:\d\d)")
-
-
-def _time(value: str | None) -> str | None:
-    """`datetime.fromisoformat(value).isoformat()`, without building the datetime for
-    pg_graphql's usual shape (twenty nodes carry forty of them)."""
-    if value is None:
-        return None
-    match = _TIMESTAMP.fullmatch(value)
-    if match is None or match[3] == "-00:00":  # isoformat() writes that one as +00:00
-        return datetime.fromisoformat(value).isoformat()
-    seconds, fraction, offset = match.groups()
-    if fraction is None or fraction.strip("0") == "":
-        return seconds + offset
-    return f"{seconds}.{fraction.ljust(6, '0')}{offset}"
-
-
-# How a column's value, as pg_graphql writes it, is written in our response, by kind.
-_TO_RESPONSE: dict[Kind, Callable[[Any], Any]] = {
-    Kind.ID: _text,
-    Kind.TEXT: _text,
-    Kind.INT: lambda value: int(value) if value is not None else None,
-    Kind.FLOAT: lambda value: float(value) if value is not None else None,
-    Kind.BOOLEAN: lambda value: bool(value) if value is not None else None,
-    Kind.ENUM: lambda value: value.upper() if value is not None else None,
-    Kind.JSON: lambda value: json.loads(value) if value is not None else None,
-    Kind.DATETIME: _time,
-    Kind.TEXT_LIST: lambda value: list(value) if value is not None else None,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +107,20 @@ class _Compiler:
     def _alias(self) -> str:
         self._aliases += 1
         return f"a{self._aliases}"
+
+    def _argument(
+        self,
+        field: PlannedField,
+        arguments: Arguments[T],
+        name: str,
+        gql_type: str,
+        get: Callable[[T], object],
+        *,
+        omit_when_null: bool = False,
+    ) -> str:
+        """A variable holding part of `field`'s arguments for this request."""
+        read = lambda bound: get(bound.get(field, arguments))  # noqa: E731
+        return self._variable(field, name, gql_type, read, omit_when_null=omit_when_null)
 
     def _variable(
         self,
@@ -201,16 +184,14 @@ class _Compiler:
         return text, shape
 
     def _sessions(self, field: PlannedField, read: SessionList) -> tuple[str, Shape]:
-        def page(get: Callable[[Any], object]) -> Callable[[Bound], object]:
-            return lambda bound: get(bound.get(field, read.arguments))
-
-        filter_ = self._variable(field, "filter", "SessionFilter", page(_session_filter))
-        first = self._variable(field, "first", "Int!", page(lambda p: p.first))
-        after = self._variable(field, "after", "Cursor", page(_upstream_session_cursor))
+        page = functools.partial(self._argument, field, read.arguments)
+        filter_ = page("filter", "SessionFilter", session_filter)
+        first = page("first", "Int!", lambda p: p.first)
+        after = page("after", "Cursor", upstream_session_cursor)
         updated_at, session_id = self._alias(), self._alias()
 
         def cursor(node: Node) -> str:
-            return session_cursor_of(_time(node[updated_at]) or "", node[session_id])
+            return session_cursor_of(timestamp(node[updated_at]) or "", node[session_id])
 
         return self._connection(
             field,
@@ -235,7 +216,7 @@ class _Compiler:
             elif isinstance(read, Column) and field.kind is not None:
                 a = self._alias()
                 parts.append(f"{a}: {camel(read.name)}")
-                shapes.append((field.key, _converted(a, _TO_RESPONSE[field.kind])))
+                shapes.append((field.key, _converted(a, TO_RESPONSE[field.kind])))
             elif isinstance(read, Current):
                 text, value = self._current(field, read)
                 parts.append(text)
@@ -257,7 +238,7 @@ class _Compiler:
         if read.column is None:
             selection, value = self.node(field.children)
         else:
-            column, convert = self._alias(), _TO_RESPONSE[Kind.TEXT_LIST]
+            column, convert = self._alias(), TO_RESPONSE[Kind.TEXT_LIST]
             selection = f"{column}: {camel(read.column)}"
 
             def value(node: Node) -> Any:
@@ -278,21 +259,11 @@ class _Compiler:
     # Connections
 
     def _children(self, field: PlannedField, read: Children) -> tuple[str, Shape]:
-        def page(get: Callable[[Any], object]) -> Callable[[Bound], object]:
-            return lambda bound: get(bound.get(field, read.arguments))
-
-        first = self._variable(field, "first", "Int!", page(lambda p: p.first))
-        after = self._variable(field, "after", "Int!", page(lambda p: p.after or 0))
+        page = functools.partial(self._argument, field, read.arguments)
+        first = page("first", "Int!", lambda p: p.first)
+        after = page("after", "Int!", lambda p: p.after or 0)
         filters = " ".join(
-            f"{camel(name)}: {{eq: "
-            + self._variable(
-                field,
-                name,
-                "Boolean",
-                page(_attribute(name)),
-                omit_when_null=True,
-            )
-            + "}"
+            f"{camel(name)}: {{eq: {page(name, 'Boolean', _attribute(name), omit_when_null=True)}}}"
             for name in read.filters
         )
         key, order = self._alias(), camel(read.order)
@@ -439,20 +410,3 @@ def _viewer_shape(field: PlannedField) -> Callable[[Node, Claims], Any]:
         return {sub.key: values[sub.name] for sub in field.children}
 
     return shape
-
-
-def _session_filter(page: Any) -> dict[str, Any]:
-    return {"status": {"eq": page.status}} if page.status else {}
-
-
-def _upstream_session_cursor(page: Any) -> str | None:
-    """pg_graphql's cursor for our position: [updatedAt, id] (it appends the key)."""
-    after = page.after
-    if after is None:
-        return None
-    return pg_graphql_cursor(after.updated_at.isoformat(), str(after.id))
-
-
-def pg_graphql_cursor(*values: object) -> str:
-    """pg_graphql's cursor: base64 of the JSON array of the row's order values."""
-    return base64.b64encode(json.dumps(list(values)).encode()).decode()

@@ -32,9 +32,10 @@ from graph.backends.base import (
     SessionPageRequest,
 )
 from graph.backends.pg_graphql.client import Upstream
-from graph.backends.pg_graphql.compiled import UpstreamRead, compile_read, pg_graphql_cursor
+from graph.backends.pg_graphql.compiled import UpstreamRead, compile_read
 from graph.backends.pg_graphql.documents import load_documents
 from graph.backends.pg_graphql.rows import Rows
+from graph.backends.pg_graphql.values import pg_graphql_cursor
 from graph.errors import NotFound
 from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader

@@ -15,14 +15,16 @@ checks both paths agree.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.auth import Claims
 from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
 from graph.schema.model import (
+    Arguments,
     Caller,
     Children,
     Column,
@@ -42,6 +44,7 @@ _ISO = (
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _MAX_JSON_ARGS = 100  # Postgres's limit on a function's arguments
 
+T = TypeVar("T")
 ParameterSource = Callable[[Bound, Claims], object]
 
 
@@ -108,6 +111,19 @@ class _Compiler:
             self._numbers[key] = f"${len(self.sources)}::{sql_type}"
         return self._numbers[key]
 
+    def _argument(
+        self,
+        field: PlannedField,
+        arguments: Arguments[T],
+        name: str,
+        sql_type: str,
+        get: Callable[[T], object],
+    ) -> str:
+        """A parameter holding part of `field`'s arguments for this request."""
+        return self._parameter(
+            (id(field), name), sql_type, lambda bound, _: get(bound.get(field, arguments))
+        )
+
     def _alias(self, prefix: str) -> str:
         self._aliases += 1
         return f"{prefix}{self._aliases}"
@@ -171,25 +187,19 @@ class _Compiler:
     # Connections
 
     def _sessions(self, field: PlannedField, read: SessionList) -> str:
-        key = id(field)
-
-        def page(get: Callable[[Any], object], name: str, sql_type: str) -> str:
-            return self._parameter(
-                (key, name), sql_type, lambda bound, _: get(bound.get(field, read.arguments))
-            )
-
+        page = functools.partial(self._argument, field, read.arguments)
         s, table = self._alias("s"), _identifier(read.table)
 
         def where() -> str:
-            status = page(lambda p: p.status, "status", "text")
+            status = page("status", "text", lambda p: p.status)
             return f"({status} is null or {s}.status = {status})"
 
         def first() -> str:
-            return page(lambda p: p.first, "first", "int")
+            return page("first", "int", lambda p: p.first)
 
         def rows() -> str:
-            after_at = page(lambda p: p.after.updated_at if p.after else None, "at", "timestamptz")
-            after_id = page(lambda p: p.after.id if p.after else None, "after_id", "uuid")
+            after_at = page("at", "timestamptz", lambda p: p.after.updated_at if p.after else None)
+            after_id = page("after_id", "uuid", lambda p: p.after.id if p.after else None)
             return (
                 f"select {s}.* from public.{table} {s} where {where()}"
                 f" and ({after_at} is null or {s}.updated_at < {after_at}"
@@ -211,13 +221,7 @@ class _Compiler:
         )
 
     def _children(self, field: PlannedField, read: Children, parent: str) -> str:
-        key = id(field)
-
-        def page(get: Callable[[Any], object], name: str, sql_type: str) -> str:
-            return self._parameter(
-                (key, name), sql_type, lambda bound, _: get(bound.get(field, read.arguments))
-            )
-
+        page = functools.partial(self._argument, field, read.arguments)
         r, table = self._alias("r"), _identifier(read.table)
         order, foreign_key = _identifier(read.order), _identifier(read.foreign_key)
 
@@ -225,15 +229,15 @@ class _Compiler:
             filters = "".join(
                 f" and ({flag} is null or {r}.{_identifier(name)} = {flag})"
                 for name in read.filters
-                for flag in [page(_attribute(name), name, "boolean")]
+                for flag in [page(name, "boolean", _attribute(name))]
             )
             return f"{r}.{foreign_key} = {parent}.id{filters}"
 
         def first() -> str:
-            return page(lambda p: p.first, "first", "int")
+            return page("first", "int", lambda p: p.first)
 
         def rows() -> str:
-            after = page(lambda p: p.after or 0, "after", "int")
+            after = page("after", "int", lambda p: p.after or 0)
             return (
                 f"select {r}.* from public.{table} {r} where {where()} and {r}.{order} > {after}"
                 f" order by {r}.{order} limit {first()} + 1"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 from uuid import UUID
 
 from graph.auth import Claims
@@ -146,31 +145,50 @@ class PostgresBackend:
     async def revisions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]:
-        ids = list(session_ids)
-        async with self._transactions.acting_as(viewer) as conn:
-            totals = await conn.fetch(REVISION_TOTALS, ids)
-            rows = await conn.fetch(REVISION_PAGES, ids, page.after or 0, page.first + 1)
-        return _pages(ids, page, totals, rows)
+        return await self._children(viewer, session_ids, page, REVISION_TOTALS, REVISION_PAGES)
 
     async def drafts(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]:
-        ids = list(session_ids)
-        async with self._transactions.acting_as(viewer) as conn:
-            totals = await conn.fetch(DRAFT_TOTALS, ids)
-            rows = await conn.fetch(DRAFT_PAGES, ids, page.after or 0, page.first + 1)
-        return _pages(ids, page, totals, rows)
+        return await self._children(viewer, session_ids, page, DRAFT_TOTALS, DRAFT_PAGES)
 
     async def resolutions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]:
+        return await self._children(
+            viewer, session_ids, page, RESOLUTION_TOTALS, RESOLUTION_PAGES, page.applied
+        )
+
+    async def _children(
+        self,
+        viewer: Claims,
+        session_ids: Sequence[UUID],
+        page: ChildPageRequest,
+        totals_sql: str,
+        pages_sql: str,
+        *filters: object,
+    ) -> list[Page[Row]]:
+        """`totals_sql` with the ids and `filters`; `pages_sql` with the ids, the position
+        after which to start, the rows per session, and `filters`."""
         ids = list(session_ids)
         async with self._transactions.acting_as(viewer) as conn:
-            totals = await conn.fetch(RESOLUTION_TOTALS, ids, page.applied)
-            rows = await conn.fetch(
-                RESOLUTION_PAGES, ids, page.after or 0, page.first + 1, page.applied
+            totals = await conn.fetch(totals_sql, ids, *filters)
+            rows = await conn.fetch(pages_sql, ids, page.after or 0, page.first + 1, *filters)
+        total_by_session = {row["session_id"]: row["total"] for row in totals}
+        rows_by_session: dict[UUID, list[Row]] = defaultdict(list)
+        for row in rows:
+            rows_by_session[row["session_id"]].append(plain(row))
+        pages = []
+        for session_id in ids:
+            items = rows_by_session.get(session_id, [])
+            pages.append(
+                Page(
+                    items=items[: page.first],
+                    has_next_page=len(items) > page.first,
+                    total_count=total_by_session.get(session_id, 0),
+                )
             )
-        return _pages(ids, page, totals, rows)
+        return pages
 
     # Reads, compiled: one statement per query
 
@@ -277,26 +295,6 @@ class PostgresBackend:
         async with self._transactions.acting_as(viewer) as conn:
             deleted: UUID = await conn.fetchval(DELETE_SESSION, session_id)
         return deleted
-
-
-def _pages(
-    ids: list[UUID], page: ChildPageRequest, totals: Sequence[Any], rows: Sequence[Any]
-) -> list[Page[Row]]:
-    total_by_session = {row["session_id"]: row["total"] for row in totals}
-    rows_by_session: dict[UUID, list[Row]] = defaultdict(list)
-    for row in rows:
-        rows_by_session[row["session_id"]].append(plain(row))
-    pages = []
-    for session_id in ids:
-        items = rows_by_session.get(session_id, [])
-        pages.append(
-            Page(
-                items=items[: page.first],
-                has_next_page=len(items) > page.first,
-                total_count=total_by_session.get(session_id, 0),
-            )
-        )
-    return pages
 
 
 def _present(row: object) -> Row:
