@@ -1,0 +1,95 @@
+"""The typed holes of an IR, in IR order, where each one sits, and its status.
+
+IR order: intent, signature, effects, assertions, then the optional relationships and
+constraints, each clause's holes in their order; `path` names the clause ("signature",
+"effects[0]"). The database has the same walk in SQL (`session_graph.ir_holes`, which
+also gives a draft its default `ambiguities`); tests/integration/test_holes.py proves the
+two agree on generated IRs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+CLAUSES: tuple[tuple[str, bool], ...] = (  # (key, is a list of clauses)
+    ("intent", False),
+    ("signature", False),
+    ("effects", True),
+    ("assertions", True),
+    ("relationships", True),
+    ("constraints", True),
+)
+
+
+class Status(Enum):
+    OPEN = "OPEN"  # no resolution answers it yet
+    RESOLVED = "RESOLVED"  # answered, not applied
+    APPLIED = "APPLIED"  # an answer to it was applied (a later draft took it in)
+
+
+@dataclass(frozen=True, slots=True)
+class HoleAt:
+    """One hole of an IR: the hole's own JSON and the clause that holds it."""
+
+    path: str
+    hole: Mapping[str, Any]
+
+    @property
+    def identifier(self) -> str:
+        return str(self.hole["identifier"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.hole["kind"])
+
+    @property
+    def type_hint(self) -> str:
+        return str(self.hole.get("type_hint", ""))
+
+    @property
+    def description(self) -> str:
+        return str(self.hole.get("description", ""))
+
+    @property
+    def constraints(self) -> dict[str, str]:
+        value = self.hole.get("constraints") or {}
+        return dict(value) if isinstance(value, Mapping) else {}
+
+
+def clauses(ir: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, clause) for every clause of the IR that can hold holes, in IR order."""
+    for key, is_list in CLAUSES:
+        value = ir.get(key)
+        if is_list:
+            if isinstance(value, list):
+                for index, clause in enumerate(value):
+                    if isinstance(clause, Mapping):
+                        yield f"{key}[{index}]", clause
+        elif isinstance(value, Mapping):
+            yield key, value
+
+
+def holes(ir: Mapping[str, Any]) -> list[HoleAt]:
+    """Every hole of the IR, in IR order (an identifier may appear twice)."""
+    return [HoleAt(path, hole) for path, clause in clauses(ir) for hole in _clause_holes(clause)]
+
+
+def clause_holes(clause: Mapping[str, Any], path: str) -> list[HoleAt]:
+    return [HoleAt(path, hole) for hole in _clause_holes(clause)]
+
+
+def _clause_holes(clause: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    found = clause.get("holes")
+    if isinstance(found, list):
+        yield from (hole for hole in found if isinstance(hole, Mapping))
+
+
+def status(identifier: str, resolutions: Sequence[Mapping[str, Any]]) -> Status:
+    """From the session's resolutions (rows: `hole_id`, `applied`)."""
+    answers = [r for r in resolutions if r["hole_id"] == identifier]
+    if any(r["applied"] for r in answers):
+        return Status.APPLIED
+    return Status.RESOLVED if answers else Status.OPEN
