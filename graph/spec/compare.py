@@ -63,7 +63,7 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> Comparison:
     changes: list[Change] = []
     categories: list[CategoryResult] = []
     overall = 0.0
-    for category in WEIGHTS:
+    for category, weight in WEIGHTS.items():
         left, right = _part(before, category), _part(after, category)
         found = [
             _change(category, kind, path, old, new)
@@ -72,7 +72,7 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> Comparison:
         similarity = _similarity(left, right)
         categories.append(CategoryResult(category, similarity, len(found)))
         changes.extend(found)
-        overall += WEIGHTS[category] * similarity
+        overall += weight * similarity
     return Comparison(round(overall, 6), categories, changes)
 
 

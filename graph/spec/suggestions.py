@@ -54,8 +54,8 @@ def suggest(hole: HoleAt, ir: Mapping[str, Any]) -> list[Suggestion]:
     kind_type = RESOLUTION_TYPES.get(hole.kind, "clarify_intent")
     found: list[Suggestion] = []
     seen: set[str] = set()
-    for text, rationale in _candidates(hole, ir):
-        text = text.strip()
+    for candidate, rationale in _candidates(hole, ir):
+        text = candidate.strip()
         if text and text not in seen:
             seen.add(text)
             found.append(Suggestion(text, kind_type, rationale))
@@ -115,8 +115,7 @@ def _signature(
     for name, type_hint in parameters:
         if type_hint:
             yield type_hint, f"the type of parameter {name!r}"
-    for default, why in (("bool", "a yes/no answer"), ("None", "nothing returned")):
-        yield default, why
+    yield from (("bool", "a yes/no answer"), ("None", "nothing returned"))
 
 
 def _assertion(
