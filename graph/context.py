@@ -35,6 +35,18 @@ class Loaders:
             return await backend.current_drafts(viewer, ids)
 
         self.current_draft: DataLoader[UUID, Row | None] = DataLoader(current_drafts)
+
+        async def session_resolutions(ids: Sequence[UUID]) -> list[list[Row]]:
+            return await backend.session_resolutions(viewer, ids)
+
+        async def drafts_by_version(keys: Sequence[tuple[UUID, int]]) -> list[Row | None]:
+            return await backend.drafts_by_version(viewer, keys)
+
+        # Every resolution of a session, oldest first (holes' status and answers).
+        self.session_resolutions: DataLoader[UUID, list[Row]] = DataLoader(session_resolutions)
+        self.draft_by_version: DataLoader[tuple[UUID, int], Row | None] = DataLoader(
+            drafts_by_version
+        )
         self.revisions: DataLoader[PageKey, Page[Row]] = _page_loader(backend.revisions, viewer)
         self.drafts: DataLoader[PageKey, Page[Row]] = _page_loader(backend.drafts, viewer)
         self.resolutions: DataLoader[PageKey, Page[Row]] = _page_loader(backend.resolutions, viewer)

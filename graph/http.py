@@ -39,7 +39,8 @@ from graph.backends.base import Backend
 from graph.context import RequestContext
 from graph.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, GraphError, Unauthenticated
 from graph.observability import Metrics
-from graph.reads.planner import ReadPlanner
+from graph.reads.plan import Bound, NotAnswerable
+from graph.reads.planner import PreparedRead, ReadPlanner
 from graph.request_facts import RequestFacts, facts_of
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -239,18 +240,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         bound = prepared.plan.bind(reads.schema, post.variables)
         if bound is None:
             return Fallback("the arguments do not bind")
-        started = time.perf_counter()
-        try:
-            data = await prepared.run(viewer, bound)
-        except GraphError as exc:
-            # Expected (the store is down, slow, refused the token): the executor reports
-            # it in its usual shape, from this failure rather than by asking again.
-            return Fallback("the store failed", exc)
-        except Exception:
-            logger.exception("a compiled read failed; executing the query field by field")
-            return Fallback("the compiled read failed")
-        finally:
-            self._metrics.compiled_read_latency.observe(time.perf_counter() - started)
+        data = await self._run_compiled(prepared, viewer, bound)
+        if isinstance(data, Fallback):
+            return data
         facts.operation = prepared.plan.operation_name
         facts.outcome = self._metrics.observe(prepared.plan.operation_name, [], facts.elapsed())
         accept = request.headers.get("accept", "")
@@ -260,6 +252,24 @@ class GraphQLView(GraphQL[RequestContext, None]):
             if GRAPHQL_RESPONSE_JSON in accept
             else "application/json",
         )
+
+    async def _run_compiled(
+        self, prepared: PreparedRead, viewer: Claims, bound: Bound
+    ) -> bytes | Fallback:
+        started = time.perf_counter()
+        try:
+            return await prepared.run(viewer, bound)
+        except NotAnswerable:
+            return Fallback("the compiled read cannot answer this request")
+        except GraphError as exc:
+            # Expected (the store is down, slow, refused the token): the executor reports
+            # it in its usual shape, from this failure rather than by asking again.
+            return Fallback("the store failed", exc)
+        except Exception:
+            logger.exception("a compiled read failed; executing the query field by field")
+            return Fallback("the compiled read failed")
+        finally:
+            self._metrics.compiled_read_latency.observe(time.perf_counter() - started)
 
     def _unauthenticated(self, request: Request, message: str) -> Response:
         response = self._refused(request, 401, message, "UNAUTHENTICATED")

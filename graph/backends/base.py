@@ -128,6 +128,18 @@ class Backend(Protocol):
         self, viewer: Claims, session_ids: Sequence[UUID]
     ) -> list[Row | None]: ...
 
+    async def session_resolutions(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[list[Row]]:
+        """Every resolution of each session, oldest first."""
+        ...
+
+    async def drafts_by_version(
+        self, viewer: Claims, keys: Sequence[tuple[UUID, int]]
+    ) -> list[Row | None]:
+        """The draft of each (session id, version), or None."""
+        ...
+
     async def revisions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]: ...
@@ -152,6 +164,12 @@ class Backend(Protocol):
 
     async def resolve_hole(self, viewer: Claims, answer: HoleAnswer) -> tuple[Row, Row, Row]:
         """The resolution, its HOLE_FILL revision, and the session."""
+        ...
+
+    async def revert_to_draft(
+        self, viewer: Claims, session_id: UUID, version: int, expected_version: int | None
+    ) -> tuple[Row, Row, Row]:
+        """The new draft, the MANUAL_EDIT revision that says so, and the session."""
         ...
 
     async def finalize_session(

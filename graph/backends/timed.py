@@ -51,6 +51,17 @@ class TimedBackend:
     async def current_drafts(self, viewer: Claims, session_ids: Sequence[UUID]) -> list[Row | None]:
         return await self._timed("current_drafts", self.inner.current_drafts(viewer, session_ids))
 
+    async def session_resolutions(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[list[Row]]:
+        work = self.inner.session_resolutions(viewer, session_ids)
+        return await self._timed("session_resolutions", work)
+
+    async def drafts_by_version(
+        self, viewer: Claims, keys: Sequence[tuple[UUID, int]]
+    ) -> list[Row | None]:
+        return await self._timed("drafts_by_version", self.inner.drafts_by_version(viewer, keys))
+
     async def revisions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]:
@@ -78,6 +89,12 @@ class TimedBackend:
 
     async def resolve_hole(self, viewer: Claims, answer: HoleAnswer) -> tuple[Row, Row, Row]:
         return await self._timed("resolve_hole", self.inner.resolve_hole(viewer, answer))
+
+    async def revert_to_draft(
+        self, viewer: Claims, session_id: UUID, version: int, expected_version: int | None
+    ) -> tuple[Row, Row, Row]:
+        work = self.inner.revert_to_draft(viewer, session_id, version, expected_version)
+        return await self._timed("revert_to_draft", work)
 
     async def finalize_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None

@@ -25,6 +25,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
@@ -39,6 +40,7 @@ from graphql import (
     VariableDefinitionNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 
@@ -59,6 +61,11 @@ TYPENAME = "__typename"
 
 class NotPlannable(Exception):
     """The document is valid but outside what plans cover."""
+
+
+class NotAnswerable(Exception):
+    """A compiled read that cannot answer this request exactly (say, more rows than one
+    upstream page brings); the executor answers it instead."""
 
 
 _PER_REQUEST = object()  # an argument site whose value depends on the request's variables
@@ -82,6 +89,7 @@ class PlannedField:
     kind: Kind | None = None  # a leaf's serialisation
     children: tuple[PlannedField, ...] = ()
     site: _ArgumentSite | None = None
+    many: bool = False  # a list of values (not a connection)
 
 
 class Bound:
@@ -266,7 +274,10 @@ class _Builder:
         named = get_named_type(definition.type)
         if isinstance(named, GraphQLObjectType):
             children = self.fields(named, [n.selection_set for n in nodes if n.selection_set])
-            return PlannedField(key, name, parent.name, read, children=children, site=site)
+            many = isinstance(get_nullable_type(definition.type), GraphQLList)
+            return PlannedField(
+                key, name, parent.name, read, children=children, site=site, many=many
+            )
         if not _is_leaf(named):
             raise NotPlannable("abstract type")
         try:

@@ -68,3 +68,4 @@ DRAFT_PAGES: Arguments[ChildPageRequest] = Arguments(
 RESOLUTION_PAGES: Arguments[ChildPageRequest] = Arguments(
     "a page of resolutions", _children(CursorKind.RESOLUTION)
 )
+DRAFT_VERSION: Arguments[int] = Arguments("a draft version", lambda args: int(args["version"]))

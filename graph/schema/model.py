@@ -6,6 +6,11 @@ comes from:
     Column("title")                 a column of the row the object is built from
     Children("revisions", ...)      a page of the session's rows in a child table
     Current("drafts", ...)          the session's newest child row (or one of its columns)
+    DraftByVersion                  `Session.draft(version:)`: one child row by version
+    Holes, HoleKey                  an IR's typed holes and their fields (status, answers)
+    SpecOf, JsonKey                 the IR typed: a key of its JSON (or of a clause's)
+    Suggested                       computed from a hole and its IR in Python; the
+                                    compilers fetch the inputs (graph/reads/finish.py)
     SessionById, SessionList        the root fields over sessions; Caller: `viewer`
     Structure("edges")              a part of the Connection / Edge / PageInfo shape
     ExecutorOnly("why")             answered by the executor only; the reason says why
@@ -104,6 +109,62 @@ class Caller:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftByVersion:
+    """`Session.draft(version:)`: the session's draft with that version, or null."""
+
+    table: str
+    arguments: Arguments[int]
+    foreign_key: str = "session_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Holes:
+    """The typed holes of the IR in `column` (graph/spec/holes.py, or
+    `session_graph.ir_holes` in SQL), each with its status from the session's
+    resolutions: the draft's own, or with `current` the session's current draft's, and
+    with `open_only` only those no resolution answers yet."""
+
+    column: str = "ir"
+    current: Current | None = None
+    open_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HoleKey:
+    """A field of a hole: a key of its JSON, or `path`, `status`, `resolutions`."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpecOf:
+    """The IR in `column`, typed: Spec and its clauses read `JsonKey`s of it."""
+
+    column: str = "ir"
+
+
+@dataclass(frozen=True, slots=True)
+class JsonKey:
+    """A key of the JSON object the parent is made of (the IR, one of its clauses). A
+    string field is null unless the value is a JSON string; an object field null unless
+    it is an object; a list field [] unless it is an array; a JSON field is the value,
+    or `empty` when the key is missing. `holes` is the clause's holes, typed."""
+
+    key: str
+    empty: tuple[()] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suggested:
+    """Computed in Python from a hole and its IR (graph/spec/suggestions.py): the list
+    (`key` None) or one suggestion's field. The compilers fetch the hole and the IR, and
+    graph/reads/finish.py computes the list, so a document selecting suggestions is
+    still one store round trip."""
+
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Structure:
     part: str  # edges, node, cursor, pageInfo, totalCount, hasNextPage, endCursor
 
@@ -113,8 +174,38 @@ class ExecutorOnly:
     reason: str
 
 
-Read = Column | Children | Current | SessionById | SessionList | Caller | Structure | ExecutorOnly
-_READS = (Column, Children, Current, SessionById, SessionList, Caller, Structure, ExecutorOnly)
+Read = (
+    Column
+    | Children
+    | Current
+    | DraftByVersion
+    | Holes
+    | HoleKey
+    | SpecOf
+    | JsonKey
+    | Suggested
+    | SessionById
+    | SessionList
+    | Caller
+    | Structure
+    | ExecutorOnly
+)
+_READS = (
+    Column,
+    Children,
+    Current,
+    DraftByVersion,
+    Holes,
+    HoleKey,
+    SpecOf,
+    JsonKey,
+    Suggested,
+    SessionById,
+    SessionList,
+    Caller,
+    Structure,
+    ExecutorOnly,
+)
 
 
 def described(read: Read, *, description: str | None = None) -> Any:

@@ -94,6 +94,13 @@ class SessionVersionInput:
 
 
 @strawberry.input
+class RevertToDraftInput:
+    session_id: strawberry.ID
+    version: int
+    expected_version: int | None = None
+
+
+@strawberry.input
 class DeleteSessionInput:
     id: strawberry.ID
 
@@ -124,6 +131,13 @@ class ResolveHolePayload:
 
 @strawberry.type
 class SessionPayload:
+    session: Session = described(WRITTEN)
+
+
+@strawberry.type
+class RevertToDraftPayload:
+    draft: Draft = described(WRITTEN)
+    revision: Revision = described(WRITTEN)
     session: Session = described(WRITTEN)
 
 
@@ -278,6 +292,26 @@ class Mutation:
             viewer, parse_id(input.id), input.expected_version
         )
         return SessionPayload(session=Session.of(row))
+
+    @strawberry.mutation(
+        metadata=reads(WRITTEN),
+        description="Appends a draft with the IR of an earlier version (the next version, "
+        "PENDING, the IR's holes as ambiguities) and a MANUAL_EDIT revision saying so.",
+    )
+    async def revert_to_draft(
+        self,
+        info: Info[RequestContext, None],
+        input: RevertToDraftInput,
+    ) -> RevertToDraftPayload:
+        viewer = info.context.require_viewer()
+        draft, revision, session = await info.context.store().revert_to_draft(
+            viewer, parse_id(input.session_id, "sessionId"), input.version, input.expected_version
+        )
+        return RevertToDraftPayload(
+            draft=from_row(Draft, draft),
+            revision=from_row(Revision, revision),
+            session=Session.of(session),
+        )
 
     @strawberry.mutation(
         metadata=reads(WRITTEN),

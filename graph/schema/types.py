@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,16 +17,29 @@ from strawberry.types import Info
 from graph.backends.base import Page, Row
 from graph.context import RequestContext, load
 from graph.cursors import CursorKind, position_cursor
-from graph.schema.arguments import DRAFT_PAGES, RESOLUTION_PAGES, REVISION_PAGES
+from graph.errors import NotFound
+from graph.schema.arguments import DRAFT_PAGES, DRAFT_VERSION, RESOLUTION_PAGES, REVISION_PAGES
+from graph.schema.comparison_types import (
+    COMPARED,
+    CategoryComparison,
+    DraftComparison,
+    IRChange,
+)
 from graph.schema.model import (
     Children,
     Current,
+    DraftByVersion,
+    Holes,
+    SpecOf,
     Structure,
     column,
     described,
     reads,
     stored_fields,
 )
+from graph.schema.spec_types import Hole, HoleStatus, Spec, hole_objects, spec_of
+from graph.spec.compare import compare as compare_irs
+from graph.spec.holes import holes as holes_of
 
 NodeT = TypeVar("NodeT")
 ObjectT = TypeVar("ObjectT")
@@ -100,8 +113,11 @@ def connection(edges: list[Edge[NodeT]], page: Page[Any]) -> Connection[NodeT]:
 
 
 def from_row(cls: type[ObjectT], row: Mapping[str, Any], **extra: Any) -> ObjectT:
-    """An object type's value from a store row, through its fields' column descriptions."""
+    """An object type's value from a store row, through its fields' column descriptions
+    (and its `ROW_KEYS`: private fields the type keeps from the row)."""
     values = dict(extra)
+    for name, column_name in getattr(cls, "ROW_KEYS", {}).items():
+        values[name] = row[column_name]
     for name, stored in stored_fields(cls).items():
         value = row[stored.column]
         values[name] = strawberry.ID(str(value)) if stored.is_id and value is not None else value
@@ -126,6 +142,8 @@ class Revision:
 
 @strawberry.type
 class Draft:
+    ROW_KEYS: ClassVar[dict[str, str]] = {"session_key": "session_id"}
+    session_key: strawberry.Private[Any]
     id: strawberry.ID = column("id")
     version: int = column("version")
     ir: JSON = column("ir")
@@ -134,6 +152,58 @@ class Draft:
     ambiguities: list[str] = column("ambiguities")
     metadata: JSON = column("metadata")
     created_at: datetime = column("created_at")
+
+    @property
+    def ir_object(self) -> Mapping[str, Any]:
+        """`ir` as the object the database holds it to be (an IR, checked on every write)."""
+        return cast("Mapping[str, Any]", self.ir)
+
+    @strawberry.field(description="Every hole in the IR, in IR order.", metadata=reads(Holes()))
+    async def holes(self, info: Info[RequestContext, None]) -> list[Hole]:
+        answers = await load(info.context.loaders.session_resolutions, self.session_key)
+        return hole_objects(holes_of(self.ir_object), self.ir_object, answers)
+
+    @strawberry.field(
+        description="The IR, typed; `ir` stays as raw JSON.", metadata=reads(SpecOf())
+    )
+    async def spec(self, info: Info[RequestContext, None]) -> Spec:
+        answers = await load(info.context.loaders.session_resolutions, self.session_key)
+        return spec_of(self.ir_object, answers)
+
+    @strawberry.field(
+        description="This draft (from) against version `to` of the same session.",
+        metadata=reads(COMPARED),
+    )
+    async def compare(self, info: Info[RequestContext, None], to: int) -> DraftComparison:
+        other = await load(info.context.loaders.draft_by_version, (self.session_key, to))
+        if other is None:
+            raise NotFound(f"the session has no draft version {to}")
+        result = compare_irs(self.ir_object, other["ir"])
+        return DraftComparison(
+            from_=self,
+            to=from_row(Draft, other),
+            similarity=result.similarity,
+            categories=[
+                CategoryComparison(
+                    category=c.category,  # type: ignore[arg-type]
+                    similarity=c.similarity,
+                    changes=c.changes,
+                )
+                for c in result.categories
+            ],
+            changes=[
+                IRChange(
+                    category=c.category,  # type: ignore[arg-type]
+                    kind=c.kind,  # type: ignore[arg-type]
+                    path=c.path,
+                    before=c.before,
+                    after=c.after,
+                    severity=c.severity,  # type: ignore[arg-type]
+                    message=c.message,
+                )
+                for c in result.changes
+            ],
+        )
 
 
 @strawberry.type
@@ -157,6 +227,7 @@ RESOLUTIONS = Children(
 
 @strawberry.type
 class Session:
+    ROW_KEYS: ClassVar[dict[str, str]] = {"key": "id"}
     key: strawberry.Private[Any]  # the row's id, as the store keys it
     id: strawberry.ID = column("id")
     status: SessionStatus = column("status")
@@ -170,13 +241,34 @@ class Session:
 
     @classmethod
     def of(cls, row: Row) -> Session:
-        return from_row(cls, row, key=row["id"])
+        return from_row(cls, row)
 
     @strawberry.field(
         description="The draft with the highest version.", metadata=reads(CURRENT_DRAFT)
     )
     async def current_draft(self, info: Info[RequestContext, None]) -> Draft | None:
         row = await load(info.context.loaders.current_draft, self.key)
+        return from_row(Draft, row) if row is not None else None
+
+    @strawberry.field(
+        description="The current draft's holes whose status is OPEN.",
+        metadata=reads(Holes(current=CURRENT_DRAFT, open_only=True)),
+    )
+    async def open_holes(self, info: Info[RequestContext, None]) -> list[Hole]:
+        row = await load(info.context.loaders.current_draft, self.key)
+        if row is None:
+            return []
+        answers = await load(info.context.loaders.session_resolutions, self.key)
+        found = hole_objects(holes_of(row["ir"]), row["ir"], answers)
+        return [hole for hole in found if hole.status is HoleStatus.OPEN]
+
+    @strawberry.field(
+        description="The draft with that version; null when the session has none.",
+        metadata=reads(DraftByVersion("drafts", DRAFT_VERSION)),
+    )
+    async def draft(self, info: Info[RequestContext, None], version: int) -> Draft | None:
+        key = (self.key, DRAFT_VERSION.read({"version": version}))
+        row = await load(info.context.loaders.draft_by_version, key)
         return from_row(Draft, row) if row is not None else None
 
     @strawberry.field(

@@ -47,7 +47,16 @@ from tests.support import (
 from tests.support.differential import assert_same_answer, without_error_propagation
 from tests.support.stores import BACKENDS, Database, Standin, connect_backend, settings_for_tests
 
-READS = ("sessions_by_id", "list_sessions", "current_drafts", "revisions", "drafts", "resolutions")
+READS = (
+    "sessions_by_id",
+    "list_sessions",
+    "current_drafts",
+    "revisions",
+    "drafts",
+    "resolutions",
+    "session_resolutions",
+    "drafts_by_version",
+)
 
 
 class SpyBackend:
@@ -183,6 +192,48 @@ async def test_one_session_with_everything(pair: Pair, world: World) -> None:
     assert session["revisions"]["totalCount"] == 4  # INITIAL, two HOLE_FILLs, the edit
     assert session["drafts"]["totalCount"] == 2
     assert [e["node"]["holeId"] for e in session["resolutions"]["edges"]] == ["h1", "h2"]
+
+
+HOLE = """__typename identifier kind typeHint description constraints path status
+  resolutions { id holeId text applied createdAt }
+  suggestions { __typename text resolutionType rationale }"""
+SPEC = f"""__typename
+  intent {{ summary rationale provenance {{ source confidence author }} holes {{ {HOLE} }} }}
+  signature {{ name returns parameters {{ name typeHint description }} holes {{ {HOLE} }} }}
+  effects {{ description provenance {{ source }} holes {{ path status }} }}
+  assertions {{ predicate rationale holes {{ {HOLE} }} }}
+  relationships {{ fromEntity toEntity confidence holes {{ path }} }}
+  constraints metadata {{ sourcePath language origin evidence }}"""
+SCREEN = f"""query Screen($id: ID!, $version: Int!) {{ session(id: $id) {{
+  id openHoles {{ {HOLE} }}
+  currentDraft {{ version holes {{ {HOLE} }} spec {{ {SPEC} }} }}
+  first: draft(version: $version) {{ version holes {{ identifier path status }} }}
+  missing: draft(version: 99) {{ id }}
+}} }}"""
+
+
+async def test_holes_specs_and_drafts_by_version_are_one_statement(
+    pair: Pair, world: World
+) -> None:
+    for session_id in world.sessions:
+        body, reads = await pair.both(SCREEN, {"id": session_id, "version": 1}, user=world.alice)
+        assert reads == 0
+        assert body["data"]["session"]["missing"] is None
+    body, _ = await pair.both(SCREEN, {"id": world.sessions[-1], "version": 1}, user=world.alice)
+    rich = body["data"]["session"]
+    first = rich["first"]["holes"]
+    assert [(h["identifier"], h["status"]) for h in first] == [
+        ("h1", "APPLIED"),
+        ("h2", "RESOLVED"),
+        ("h3", "OPEN"),
+    ]
+    assert {h["path"] for h in first} == {"assertions[0]"}
+    [open_hole] = rich["openHoles"]
+    assert open_hole["identifier"] == "h3"
+    assert open_hole["suggestions"], "an open hole gets suggestions"
+    assert rich["currentDraft"]["spec"]["assertions"][0]["holes"][0]["identifier"] == "h3"
+    body, _ = await pair.both(SCREEN, {"id": world.bobs, "version": 1}, user=world.alice)
+    assert body["data"]["session"] is None
 
 
 async def test_the_support_suites_session_query(pair: Pair, world: World) -> None:

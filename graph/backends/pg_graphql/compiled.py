@@ -25,6 +25,14 @@ from typing import Any, TypeVar
 from graphql import DocumentNode, parse
 
 from graph.auth import Claims
+from graph.backends.base import MAX_PAGE_SIZE
+from graph.backends.pg_graphql.ir_shapes import (
+    Context,
+    NodeShape,
+    Unshapeable,
+    hole_shape,
+    object_shape,
+)
 from graph.backends.pg_graphql.values import (
     TO_RESPONSE,
     session_filter,
@@ -32,19 +40,23 @@ from graph.backends.pg_graphql.values import (
     upstream_session_cursor,
 )
 from graph.cursors import position_cursor, session_cursor_of
-from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
+from graph.reads.plan import TYPENAME, Bound, NotAnswerable, PlannedField, ReadPlan
 from graph.schema.model import (
     Arguments,
     Caller,
     Children,
     Column,
     Current,
+    DraftByVersion,
+    Holes,
     Kind,
     SessionById,
     SessionList,
+    SpecOf,
     Structure,
     camel,
 )
+from graph.spec.holes import holes as holes_of
 
 T = TypeVar("T")
 Node = dict[str, Any]
@@ -170,10 +182,14 @@ class _Compiler:
         session_id = self._variable(
             field, "id", "UUID!", lambda bound: str(bound.get(field, read.arguments))
         )
+        return self._one(field, "sessionCollection", f"{{id: {{eq: {session_id}}}}}")
+
+    def _one(self, field: PlannedField, collection: str, filter_: str) -> tuple[str, Shape]:
+        """The one node of `collection` that `filter_` leaves, or null."""
         selection, node = self.node(field.children)
         a = self._alias()
         text = (
-            f"{a}: sessionCollection(filter: {{id: {{eq: {session_id}}}}}, first: 1)"
+            f"{a}: {collection}(filter: {filter_}, first: 1)"
             f" {{ edges {{ node {{ {selection} }} }} }}"
         )
 
@@ -225,6 +241,14 @@ class _Compiler:
                 text, value = self._children(field, read)
                 parts.append(text)
                 shapes.append((field.key, value))
+            elif isinstance(read, DraftByVersion):
+                text, value = self._draft_by_version(field, read)
+                parts.append(text)
+                shapes.append((field.key, value))
+            elif isinstance(read, Holes | SpecOf):
+                text, value = self._ir(field, read)
+                parts.append(text)
+                shapes.append((field.key, value))
             else:
                 raise _Unsupported(field.name)
 
@@ -232,6 +256,46 @@ class _Compiler:
             return {key: s(node) for key, s in shapes}
 
         return " ".join(parts) or "__typename", shape
+
+    def _draft_by_version(self, field: PlannedField, read: DraftByVersion) -> tuple[str, Shape]:
+        version = self._argument(field, read.arguments, "version", "Int!", lambda v: v)
+        return self._one(field, read.table, f"{{version: {{eq: {version}}}}}")
+
+    # An IR's holes and its Spec: the IR and the session's answers, shaped in Python
+
+    def _ir(self, field: PlannedField, read: Holes | SpecOf) -> tuple[str, Shape]:
+        answers = _Answers(self)
+        try:
+            if isinstance(read, SpecOf):
+                spec = object_shape(field.children, answers.resolution_node)
+                value: Callable[[Context], Any] = lambda c: spec(c.ir, None, c)  # noqa: E731
+            else:
+                value = _hole_list(hole_shape(field.children, answers.resolution_node), read)
+        except Unshapeable as exc:
+            raise _Unsupported(str(exc)) from exc
+        ir, column, parse_json = self._alias(), camel(read.column), TO_RESPONSE[Kind.JSON]
+        current = read.current if isinstance(read, Holes) else None
+        if current is not None:  # on a session: its current draft's IR, its own answers
+            d = self._alias()
+            text = (
+                f"{d}: {current.table}(first: 1, orderBy: [{{{camel(current.order)}:"
+                f" DescNullsLast}}]) {{ edges {{ node {{ {ir}: {column} }} }} }} {answers.text()}"
+            )
+
+            def on_session(node: Node) -> Any:
+                edges = node[d]["edges"]
+                if not edges:
+                    return []
+                return value(Context(parse_json(edges[0]["node"][ir]), answers.read(node)))
+
+            return text, on_session
+        s = self._alias()
+        text = f"{ir}: {column} {s}: {_SESSION} {{ {answers.text()} }}"
+
+        def on_draft(node: Node) -> Any:
+            return value(Context(parse_json(node[ir]), answers.read(node[s])))
+
+        return text, on_draft
 
     def _current(self, field: PlannedField, read: Current) -> tuple[str, Shape]:
         a = self._alias()
@@ -346,6 +410,59 @@ class _Compiler:
             return [{key: s(edge["node"]) for key, s in shapes} for edge in upstream_edges]
 
         return " ".join(selections), shape
+
+
+_SESSION = "session"  # a draft's session, upstream
+_ANSWERS = "resolutions"  # a session's answers to its holes, upstream
+
+
+class _Answers:
+    """A session's answers, oldest first, in one upstream page: each answer's hole and
+    `applied`, and what the holes' `resolutions` fields select of it."""
+
+    def __init__(self, compiler: _Compiler) -> None:
+        self._compiler = compiler
+        self._alias, self._hole, self._applied = (compiler._alias() for _ in range(3))
+        self._selections: list[str] = []
+
+    def resolution_node(self, field: PlannedField) -> NodeShape:
+        selection, shape = self._compiler.node(field.children)
+        self._selections.append(selection)
+        return shape
+
+    def text(self) -> str:
+        return (
+            f"{self._alias}: {_ANSWERS}(first: {MAX_PAGE_SIZE},"
+            f" orderBy: [{{number: AscNullsLast}}]) {{ pageInfo {{ hasNextPage }}"
+            f" edges {{ node {{ {self._hole}: holeId {self._applied}: applied"
+            f" {' '.join(self._selections)} }} }} }}"
+        )
+
+    def read(self, node: Node) -> list[dict[str, Any]]:
+        page = node[self._alias]
+        if page["pageInfo"]["hasNextPage"]:
+            raise NotAnswerable("the session has more answers than one pg_graphql page")
+        return [
+            {
+                "hole_id": e["node"][self._hole],
+                "applied": bool(e["node"][self._applied]),
+                "node": e["node"],
+            }
+            for e in page["edges"]
+        ]
+
+
+def _hole_list(
+    hole: Callable[[Any, Context], dict[str, Any]], read: Holes
+) -> Callable[[Context], list[dict[str, Any]]]:
+    def value(context: Context) -> list[dict[str, Any]]:
+        found = holes_of(context.ir)
+        if read.open_only:
+            answered = {a["hole_id"] for a in context.answers}
+            found = [at for at in found if at.identifier not in answered]
+        return [hole(at, context) for at in found]
+
+    return value
 
 
 def _constant(value: str) -> Shape:

@@ -152,6 +152,48 @@ class PgGraphqlBackend:
                     found[UUID(edge["node"]["id"])] = self._rows.row("Draft", drafts[0]["node"])
         return [found.get(i) for i in session_ids]
 
+    async def session_resolutions(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[list[Row]]:
+        """Pages of max_rows, again for the sessions that have more (a rare session with
+        more than a hundred answers costs one more request per hundred)."""
+        found: dict[UUID, list[Row]] = {i: [] for i in session_ids}
+        pending = dict.fromkeys(session_ids, 0)  # session -> the number after which to go on
+        while pending:
+            after = min(pending.values())
+            batch = [i for i, n in pending.items() if n == after][:MAX_PAGE_SIZE]
+            data = await self._execute(
+                viewer,
+                "SessionResolutions",
+                {"ids": [str(i) for i in batch], "sessions": len(batch), "after": after},
+            )
+            for session_id in batch:
+                del pending[session_id]
+            for edge in data["sessionCollection"]["edges"]:
+                page = edge["node"]["page"]
+                rows = [self._rows.row("Resolution", e["node"]) for e in page["edges"]]
+                session_id = UUID(edge["node"]["id"])
+                found[session_id].extend(rows)
+                if page["pageInfo"]["hasNextPage"] and rows:
+                    pending[session_id] = rows[-1]["number"]
+        return [found[i] for i in session_ids]
+
+    async def drafts_by_version(
+        self, viewer: Claims, keys: Sequence[tuple[UUID, int]]
+    ) -> list[Row | None]:
+        found: dict[tuple[UUID, int], Row] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), MAX_PAGE_SIZE):
+            chunk = unique[start : start + MAX_PAGE_SIZE]
+            either = [{"sessionId": {"eq": str(s)}, "version": {"eq": v}} for s, v in chunk]
+            data = await self._execute(
+                viewer, "DraftsByVersion", {"filter": {"or": either}, "first": len(chunk)}
+            )
+            for edge in data["draftCollection"]["edges"]:
+                row = self._rows.row("Draft", edge["node"])
+                found[(row["session_id"], row["version"])] = row
+        return [found.get(key) for key in keys]
+
     async def revisions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]:
@@ -279,6 +321,24 @@ class PgGraphqlBackend:
             self._rows.row("Resolution", node),
             self._rows.row("Revision", _present(node["revision"])),
             self._rows.row("Session", _present(node["session"])),
+        )
+
+    async def revert_to_draft(
+        self, viewer: Claims, session_id: UUID, version: int, expected_version: int | None
+    ) -> tuple[Row, Row, Row]:
+        variables = {
+            "sessionId": str(session_id),
+            "version": version,
+            "expectedVersion": expected_version,
+        }
+        data = await self._execute(viewer, "RevertToDraft", variables)
+        node = _present(data["revertToDraft"])
+        session = _present(node["session"])
+        [revision] = session["revisions"]["edges"]
+        return (
+            self._rows.row("Draft", node),
+            self._rows.row("Revision", revision["node"]),
+            self._rows.row("Session", session),
         )
 
     async def finalize_session(

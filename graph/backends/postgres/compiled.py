@@ -7,10 +7,13 @@ security filters every table it touches. Its text depends only on the document: 
 argument is a bind parameter, numbered as the statement comes to need it.
 
 What each field reads comes from its description (graph/schema/model.py): a column, a
-page of child rows, the newest child row. Values are written as Strawberry writes them:
+page of child rows, the newest child row, an IR's holes (`session_graph.ir_holes`) and
+its clauses (keys of the JSON). Values are written as Strawberry writes them:
 enums upper-cased from their stored values, DateTime as Python's `datetime.isoformat()`
-in UTC, cursors as `graph.cursors` encodes them. tests/integration/test_compiled_reads.py
-checks both paths agree.
+in UTC, cursors as `graph.cursors` encodes them. A hole's suggestions are Python's
+(graph/spec/suggestions.py): the statement writes their inputs in their place and
+graph/reads/finish.py computes them. tests/integration/test_compiled_reads.py checks both
+paths agree.
 """
 
 from __future__ import annotations
@@ -29,10 +32,16 @@ from graph.schema.model import (
     Children,
     Column,
     Current,
+    DraftByVersion,
+    HoleKey,
+    Holes,
+    JsonKey,
     Kind,
     SessionById,
     SessionList,
+    SpecOf,
     Structure,
+    Suggested,
 )
 
 # Python's isoformat() of an aware UTC datetime: microseconds only when not zero.
@@ -43,6 +52,7 @@ _ISO = (
 )
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _MAX_JSON_ARGS = 100  # Postgres's limit on a function's arguments
+_ANSWERS = "public.resolutions"  # a session's answers to its holes: hole_id, applied, number
 
 T = TypeVar("T")
 ParameterSource = Callable[[Bound, Claims], object]
@@ -169,6 +179,118 @@ class _Compiler:
             return self._current(field, read, row)
         if isinstance(read, Children):
             return self._children(field, read, row)
+        if isinstance(read, DraftByVersion):
+            return self._draft_by_version(field, read, row)
+        if isinstance(read, Holes):
+            return self._holes(field, read, row)
+        if isinstance(read, SpecOf):
+            ir = _IR(f"{row}.{_identifier(read.column)}", f"{row}.session_id")
+            return self._json_object(field.children, ir.value, None, ir)
+        raise _Unsupported(field.name)
+
+    def _draft_by_version(self, field: PlannedField, read: DraftByVersion, row: str) -> str:
+        d = self._alias("d")
+        version = self._parameter(
+            (id(field), "version"), "int", lambda bound, _: bound.get(field, read.arguments)
+        )
+        return (
+            f"(select {self.node(field.children, d)} from public.{_identifier(read.table)} {d}"
+            f" where {d}.{_identifier(read.foreign_key)} = {row}.id and {d}.version = {version})"
+        )
+
+    # Holes and the IR's clauses
+
+    def _holes(self, field: PlannedField, read: Holes, row: str) -> str:
+        h, column = self._alias("h"), _identifier(read.column)
+        if read.current is None:
+            ir = _IR(f"{row}.{column}", f"{row}.session_id")
+            source = f"session_graph.ir_holes({ir.value}) {h}"
+        else:
+            current, d, x = read.current, self._alias("d"), self._alias("x")
+            ir = _IR(f"{d}.{column}", f"{d}.{_identifier(current.foreign_key)}")
+            source = (
+                f"(select {x}.* from public.{_identifier(current.table)} {x}"
+                f" where {x}.{_identifier(current.foreign_key)} = {row}.id"
+                f" order by {x}.{_identifier(current.order)} desc limit 1) {d}"
+                f" cross join lateral session_graph.ir_holes({ir.value}) {h}"
+            )
+        where = f" where not {self._answered(h, ir)}" if read.open_only else ""
+        return self._hole_list(field, source + where, h, ir)
+
+    def _hole_list(self, field: PlannedField, source: str, h: str, ir: _IR) -> str:
+        """`source` has rows `h` of (hole jsonb, path text, ordinal), in IR order."""
+        hole = self.object(field.children, lambda f: self._hole_field(f, h, ir))
+        return f"(select coalesce(json_agg({hole} order by {h}.ordinal), '[]'::json) from {source})"
+
+    def _answers(self, h: str, ir: _IR) -> tuple[str, str]:
+        a = self._alias("a")
+        return a, (
+            f"from {_ANSWERS} {a} where {a}.session_id = {ir.session}"
+            f" and {a}.hole_id = {h}.hole ->> 'identifier'"
+        )
+
+    def _answered(self, h: str, ir: _IR) -> str:
+        _, answers = self._answers(h, ir)
+        return f"exists (select 1 {answers})"
+
+    def _hole_field(self, field: PlannedField, h: str, ir: _IR) -> str:
+        read = field.read
+        if isinstance(read, Suggested) and read.key is None:
+            inputs = f"json_build_object('hole', {h}.hole, 'path', {h}.path, 'ir', {ir.value})"
+            return f"(case when {self._answered(h, ir)} then '[]'::json else {inputs} end)"
+        if not isinstance(read, HoleKey):
+            raise _Unsupported(field.name)
+        key = read.key
+        if key == "path":
+            return f"{h}.path"
+        if key == "status":
+            a, answers = self._answers(h, ir)
+            return (
+                f"(select case when bool_or({a}.applied) then 'APPLIED'"
+                f" when count(*) > 0 then 'RESOLVED' else 'OPEN' end {answers})"
+            )
+        if key == "resolutions":
+            a, answers = self._answers(h, ir)
+            node = self.node(field.children, a)
+            return f"(select coalesce(json_agg({node} order by {a}.number), '[]'::json) {answers})"
+        return _hole_key(field, h, key)
+
+    def _json_object(
+        self, fields: Sequence[PlannedField], value: str, path: str | None, ir: _IR
+    ) -> str:
+        """An object of the keys of `value` (jsonb) as JsonKey describes them; `path` is
+        where in the IR it sits (text), for the holes of a clause."""
+        return self.object(fields, lambda f: self._json_field(f, value, path, ir))
+
+    def _json_field(self, field: PlannedField, value: str, path: str | None, ir: _IR) -> str:
+        read = field.read
+        if not isinstance(read, JsonKey):
+            raise _Unsupported(field.name)
+        key = _literal(read.key)
+        at = f"{value} -> {key}"
+        here = key if path is None else f"{path} || '.' || {key}"
+        if read.key == "holes" and path is not None:
+            h, e = self._alias("h"), self._alias("e")
+            source = (
+                f"(select {e}.value as hole, {path} as path, {e}.ordinality as ordinal"
+                f" from jsonb_array_elements({_array(at)}) with ordinality {e}) {h}"
+            )
+            return self._hole_list(field, source, h, ir)
+        if field.children and field.many:
+            e = self._alias("e")
+            item_path = f"{here} || '[' || ({e}.ordinality - 1) || ']'"
+            item = self._json_object(field.children, f"{e}.value", item_path, ir)
+            return (
+                f"(select coalesce(json_agg({item} order by {e}.ordinality), '[]'::json)"
+                f" from jsonb_array_elements({_array(at)}) with ordinality {e})"
+            )
+        if field.children:
+            inner = self._json_object(field.children, f"({at})", here, ir)
+            return f"(case when jsonb_typeof({at}) = 'object' then {inner} end)"
+        if field.kind is Kind.TEXT:
+            return f"(case when jsonb_typeof({at}) = 'string' then {value} ->> {key} end)"
+        if field.kind is Kind.JSON:
+            return at if read.empty is None else f"coalesce({at}, '[]'::jsonb)"
         raise _Unsupported(field.name)
 
     def _current(self, field: PlannedField, read: Current, row: str) -> str:
@@ -312,6 +434,32 @@ class _Compiler:
             f" from ({rows()}) x"
         )
         return f"(select {value} from ({numbered}) {c})"
+
+
+@dataclass(frozen=True, slots=True)
+class _IR:
+    """Where a draft's IR is in a statement (jsonb), and its session's id."""
+
+    value: str
+    session: str
+
+
+def _hole_key(field: PlannedField, h: str, key: str) -> str:
+    """A key of the hole's own JSON (the IR's rules make `identifier` a string and the
+    others strings or absent)."""
+    value = f"{h}.hole ->> {_literal(key)}"
+    if key == "constraints":
+        return f"coalesce({h}.hole -> 'constraints', '{{}}'::jsonb)"
+    if field.kind is Kind.ENUM:
+        return f"upper({value})"
+    if field.kind is Kind.TEXT:
+        return value if key == "identifier" else f"coalesce({value}, '')"
+    raise _Unsupported(field.name)
+
+
+def _array(value: str) -> str:
+    """`value` (jsonb) when it is an array, else an empty one."""
+    return f"(case when jsonb_typeof({value}) = 'array' then {value} else '[]'::jsonb end)"
 
 
 def _attribute(name: str) -> Callable[[Any], object]:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from uuid import UUID
 
+import orjson
+
 from graph.auth import Claims
 from graph.backends.base import (
     ChildPageRequest,
@@ -26,6 +28,7 @@ from graph.backends.base import (
 from graph.backends.postgres.compiled import CompiledRead, compile_read
 from graph.backends.postgres.transactions import Transactions, open_pool, plain
 from graph.errors import NotFound
+from graph.reads.finish import finisher
 from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader
 
@@ -44,6 +47,15 @@ CURRENT_DRAFTS = """
 select distinct on (d.session_id) d.* from public.drafts d
  where d.session_id = any($1::uuid[])
  order by d.session_id, d.version desc
+"""
+SESSION_RESOLUTIONS = """
+select x.* from public.resolutions x
+ where x.session_id = any($1::uuid[]) order by x.session_id, x.number
+"""
+DRAFTS_BY_VERSION = """
+select d.* from public.drafts d
+  join unnest($1::uuid[], $2::integer[]) k(session_id, version)
+    on d.session_id = k.session_id and d.version = k.version
 """
 # A page of children for many sessions: $1 the sessions, $2 the position after which to
 # start, $3 rows per session (one more than asked, for hasNextPage).
@@ -86,6 +98,10 @@ ADD_REVISION = "select r.* from public.add_revision($1, $2, $3, $4, $5) r"
 ADD_DRAFT = "select d.* from public.add_draft($1, $2, $3, $4, $5::text[], $6::text[], $7, $8) d"
 RESOLVE_HOLE = "select x.* from public.resolve_hole($1, $2, $3, $4, $5, $6) x"
 REVISION_BY_ID = "select r.* from public.revisions r where r.id = $1"
+REVERT_TO_DRAFT = "select d.* from public.revert_to_draft($1, $2, $3) d"
+LATEST_REVISION = """
+select r.* from public.revisions r where r.session_id = $1 order by r.number desc limit 1
+"""
 FINALIZE_SESSION = "select s.* from public.finalize_session($1, $2) s"
 ABANDON_SESSION = "select s.* from public.abandon_session($1, $2) s"
 DELETE_SESSION = "select public.delete_session($1)"
@@ -142,6 +158,24 @@ class PostgresBackend:
         found = {row["session_id"]: plain(row) for row in rows}
         return [found.get(i) for i in session_ids]
 
+    async def session_resolutions(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[list[Row]]:
+        async with self._transactions.acting_as(viewer) as conn:
+            rows = await conn.fetch(SESSION_RESOLUTIONS, list(session_ids))
+        found: dict[UUID, list[Row]] = defaultdict(list)
+        for row in rows:
+            found[row["session_id"]].append(plain(row))
+        return [found.get(i, []) for i in session_ids]
+
+    async def drafts_by_version(
+        self, viewer: Claims, keys: Sequence[tuple[UUID, int]]
+    ) -> list[Row | None]:
+        async with self._transactions.acting_as(viewer) as conn:
+            rows = await conn.fetch(DRAFTS_BY_VERSION, [s for s, _ in keys], [v for _, v in keys])
+        found = {(row["session_id"], row["version"]): plain(row) for row in rows}
+        return [found.get(key) for key in keys]
+
     async def revisions(
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]:
@@ -196,9 +230,15 @@ class PostgresBackend:
         compiled = compile_read(plan)
         if compiled is None:
             return None
+        finish = finisher(plan)
 
         async def run(viewer: Claims, bound: Bound) -> bytes:
-            return await self._run_compiled(viewer, compiled, bound)
+            data = await self._run_compiled(viewer, compiled, bound)
+            if finish is None:
+                return data
+            value = orjson.loads(data)
+            finish(value)
+            return orjson.dumps(value)
 
         return run
 
@@ -278,6 +318,15 @@ class PostgresBackend:
             revision = await conn.fetchrow(REVISION_BY_ID, resolution["revision_id"])
             session = await conn.fetchrow(SESSION_BY_ID, answer.session_id)
         return resolution, _present(revision), _present(session)
+
+    async def revert_to_draft(
+        self, viewer: Claims, session_id: UUID, version: int, expected_version: int | None
+    ) -> tuple[Row, Row, Row]:
+        async with self._transactions.acting_as(viewer) as conn:
+            draft = await conn.fetchrow(REVERT_TO_DRAFT, session_id, version, expected_version)
+            revision = await conn.fetchrow(LATEST_REVISION, session_id)
+            session = await conn.fetchrow(SESSION_BY_ID, session_id)
+        return _present(draft), _present(revision), _present(session)
 
     async def finalize_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None

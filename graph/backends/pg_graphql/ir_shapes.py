@@ -1,0 +1,151 @@
+"""An IR's holes and its Spec as response values, from what one pg_graphql request brings:
+the draft's `ir` and its session's answers (`resolutions`, oldest first).
+
+pg_graphql has no IR walk of its own, so the compiled read asks for the IR and the
+answers beside the rest of the document and shapes the selection here, with the same
+rules the executor's objects follow (graph/schema/spec_types.py) and the SQL compiler
+writes (graph/backends/postgres/compiled.py, JsonKey): the differential tests hold the
+three to one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graph.reads.finish import suggestions
+from graph.reads.plan import TYPENAME, PlannedField
+from graph.schema.model import HoleKey, JsonKey, Kind, Suggested
+from graph.spec.holes import HoleAt, clause_holes, status
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The draft's IR, and its session's answers as rows: `hole_id`, `applied`, and
+    `node`, the answer's upstream node."""
+
+    ir: Mapping[str, Any]
+    answers: Sequence[Mapping[str, Any]]
+
+
+HoleShape = Callable[[HoleAt, Context], dict[str, Any]]
+ObjectShape = Callable[[Mapping[str, Any], str | None, Context], dict[str, Any]]
+NodeShape = Callable[[dict[str, Any]], Any]
+
+
+class Unshapeable(Exception):
+    """A field these shapes do not know (the compiler then leaves the document)."""
+
+
+def hole_shape(
+    fields: Sequence[PlannedField], resolution_node: Callable[[PlannedField], NodeShape]
+) -> HoleShape:
+    """`resolution_node(field)` gives the shape of a resolution's upstream node for a
+    hole's `resolutions` field (and asks upstream for what it needs)."""
+    parts: list[tuple[str, Callable[[HoleAt, Context], Any]]] = []
+    for field in fields:
+        parts.append((field.key, _hole_part(field, resolution_node)))
+
+    def shape(at: HoleAt, context: Context) -> dict[str, Any]:
+        return {key: part(at, context) for key, part in parts}
+
+    return shape
+
+
+def _hole_part(
+    field: PlannedField, resolution_node: Callable[[PlannedField], NodeShape]
+) -> Callable[[HoleAt, Context], Any]:
+    read = field.read
+    if field.name == TYPENAME:
+        return lambda _at, _context: field.parent
+    if isinstance(read, Suggested) and read.key is None:
+
+        def suggested(at: HoleAt, context: Context) -> Any:
+            if any(a["hole_id"] == at.identifier for a in context.answers):
+                return []
+            return suggestions(field.children, at.hole, at.path, context.ir)
+
+        return suggested
+    if not isinstance(read, HoleKey):
+        raise Unshapeable(field.name)
+    if read.key == "resolutions":
+        node = resolution_node(field)
+        return lambda at, context: [
+            node(a["node"]) for a in context.answers if a["hole_id"] == at.identifier
+        ]
+    if read.key == "status":
+        return lambda at, context: status(at.identifier, context.answers).value
+    if read.key == "kind":
+        return lambda at, _context: at.kind.upper()
+    known: dict[str, Callable[[HoleAt], Any]] = {
+        "identifier": lambda at: at.identifier,
+        "type_hint": lambda at: at.type_hint,
+        "description": lambda at: at.description,
+        "constraints": lambda at: at.constraints,
+        "path": lambda at: at.path,
+    }
+    if read.key not in known:
+        raise Unshapeable(field.name)
+    value = known[read.key]
+    return lambda at, _context: value(at)
+
+
+def object_shape(
+    fields: Sequence[PlannedField], resolution_node: Callable[[PlannedField], NodeShape]
+) -> ObjectShape:
+    """A JSON object of the IR (the IR itself, or a clause) as JsonKey describes it; the
+    path is where it sits, for a clause's holes."""
+    parts = [(field.key, _json_part(field, resolution_node)) for field in fields]
+
+    def shape(value: Mapping[str, Any], path: str | None, context: Context) -> dict[str, Any]:
+        return {key: part(value, path, context) for key, part in parts}
+
+    return shape
+
+
+def _json_part(
+    field: PlannedField, resolution_node: Callable[[PlannedField], NodeShape]
+) -> Callable[[Mapping[str, Any], str | None, Context], Any]:
+    read = field.read
+    if field.name == TYPENAME:
+        return lambda _value, _path, _context: field.parent
+    if not isinstance(read, JsonKey):
+        raise Unshapeable(field.name)
+    key = read.key
+
+    def here(path: str | None) -> str:
+        return key if path is None else f"{path}.{key}"
+
+    if key == "holes":
+        hole = hole_shape(field.children, resolution_node)
+        return lambda value, path, context: [
+            hole(at, context) for at in clause_holes(value, path or "")
+        ]
+    if field.children and field.many:
+        item = object_shape(field.children, resolution_node)
+
+        def items(value: Mapping[str, Any], path: str | None, context: Context) -> Any:
+            found = value.get(key)
+            return [
+                item(one if isinstance(one, Mapping) else {}, f"{here(path)}[{i}]", context)
+                for i, one in enumerate(found if isinstance(found, list) else [])
+            ]
+
+        return items
+    if field.children:
+        inner = object_shape(field.children, resolution_node)
+
+        def nested(value: Mapping[str, Any], path: str | None, context: Context) -> Any:
+            found = value.get(key)
+            return inner(found, here(path), context) if isinstance(found, Mapping) else None
+
+        return nested
+    if field.kind is Kind.TEXT:
+        return lambda value, _path, _context: (
+            found if isinstance(found := value.get(key), str) else None
+        )
+    if field.kind is Kind.JSON:
+        empty = read.empty
+        return lambda value, _path, _context: value.get(key, None if empty is None else [])
+    raise Unshapeable(field.name)
