@@ -38,6 +38,7 @@ def write_report(
     runs: list[Run],
     *,
     floors: dict[str, list[tuple[float, float, float]]],
+    screen: dict[str, list[Run]],
     writes: dict[str, list[float]],
     machine: Machine,
     overhead: Overhead,
@@ -69,6 +70,19 @@ def write_report(
         f"| {op} | gateway | {f[0]:.0f} | {f[1]:.1f} | {f[2]:.1f} | {f[3]:.1f} | {f[4]:.0f} | – |"
         for op, f in writes.items()
     )
+    screen_rows = "\n".join(
+        f"| {op} | gateway | {median([r.requests_per_s for r in rs]):.0f} "
+        f"({spread([r.requests_per_s for r in rs])}) | {median([r.p50_ms for r in rs]):.1f} "
+        f"| {median([r.p95_ms for r in rs]):.1f} | {median([r.p99_ms for r in rs]):.1f} "
+        f"| {sum(r.errors for r in rs):.0f} | {max(r.other_cpu for r in rs):.0%} |"
+        for op, rs in screen.items()
+    )
+    # What the screen costs over `session`: time per request (1 / throughput), medians.
+    screen_cost = (
+        median([r.requests_per_s for r in screen["session"]])
+        / median([r.requests_per_s for r in screen["sessionScreen"]])
+        - 1
+    )
     s_tp, s_p95, s_floor = ratios["session"]
     l_tp, l_p95, _ = ratios["sessions"]
 
@@ -77,7 +91,8 @@ def write_report(
 
     summary = (
         f"vs PostGraphile: session throughput x{s_tp:.2f}, p95 x{s_p95:.2f}; "
-        f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor"
+        f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor; "
+        f"session screen +{screen_cost:.0%} over session"
     )
     text = f"""# Performance: the gateway, PostGraphile 4.14 and the asyncpg floor
 
@@ -97,6 +112,14 @@ run over 15 % is repeated). Load generator, servers and Postgres share the 2 cor
 |---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
+The session screen lift-sys renders, gateway only: `session` above and the current
+draft's open holes, each with its suggestions (`openHoles {{ ... suggestions {{ ... }} }}`;
+the seeded IR has nine holes, all open), interleaved with `session` itself:
+
+| operation | system | requests/s (spread) | p50 ms | p95 ms | p99 ms | errors | other CPU |
+|---|---|---|---|---|---|---|---|
+{screen_rows}
+
 Writes, gateway only (PostGraphile has no equivalent of our rules-in-functions API here):
 
 | operation | system | requests/s | p50 ms | p95 ms | p99 ms | errors | |
@@ -115,13 +138,14 @@ PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
 | `sessions` throughput ≥ PostGraphile | ×{l_tp:.2f} | {verdict(l_tp >= 1)} |
 | `sessions` p95 ≤ PostGraphile | ×{l_p95:.2f} | {verdict(l_p95 <= 1)} |
 | `session` ≥ 60 % of the asyncpg floor | {s_floor:.0%} | {verdict(s_floor >= 0.6)} |
+| the session screen costs ≤ 25 % more than `session` (time per request) | +{screen_cost:.0%} | {verdict(screen_cost <= 0.25)} |
 | peak RSS ≤ 200 MB per worker | {machine.peak_rss_mb.get("gateway", 0):.0f} MB | {verdict(machine.peak_rss_mb.get("gateway", 1e9) <= 200)} |
 | pg_graphql backend adds ≤ 1 ms p50 over the stand-in | +{overhead.added:.2f} ms ({overhead.gateway:.2f} against {overhead.direct:.2f} ms, `sessions`, one connection; a bare forwarding proxy adds +{overhead.any_hop:.2f} ms) | {verdict(overhead.added <= 1)} |
 
 {{analysis}}
 
 Reproduce: `make bench` (installs wrk from Debian's packages and PostGraphile from npm
-if missing; about {ROUNDS * SECONDS * 6 // 60 + 5} minutes).
+if missing; about {ROUNDS * SECONDS * 8 // 60 + 5} minutes).
 
 {summary}
 """

@@ -32,6 +32,7 @@ from bench.workload import (
     PEER_QUERIES,
     REPORT,
     ROUNDS,
+    SCREEN_QUERIES,
     SECONDS,
     SECRET,
     SESSIONS_PER_USER,
@@ -159,6 +160,25 @@ def measure_reads(
     return runs, floors
 
 
+def measure_screen(servers: Servers, tmp_path: Path) -> dict[str, list[Run]]:
+    """The session screen beside `session` on the gateway, interleaved."""
+    files = {op: body_file(tmp_path, SCREEN_QUERIES, op, servers.sessions) for op in SCREEN_QUERIES}
+    url, watched = servers.urls["gateway"], servers.watched["gateway"]
+    for op in SCREEN_QUERIES:
+        wrk(url, files[op], 2, [])  # warm-up
+    runs: dict[str, list[Run]] = {op: [] for op in SCREEN_QUERIES}
+    for _ in range(ROUNDS):
+        for op in SCREEN_QUERIES:
+            figures, other = wrk(url, files[op], SECONDS, watched)
+            runs[op].append(Run("gateway", op, *figures, other))
+            print(
+                f"{'gateway':12} {op:13} {figures[0]:8.0f} req/s  p50 {figures[1]:6.1f} ms  "
+                f"p95 {figures[2]:6.1f} ms  errors {figures[4]:.0f}",
+                flush=True,
+            )
+    return runs
+
+
 def measure_writes(servers: Servers, tmp_path: Path) -> dict[str, list[float]]:
     writes: dict[str, list[float]] = {}
     for op in ("createSession", "resolveHole"):
@@ -195,6 +215,7 @@ def main() -> int:
             )
             sampler.start()
             runs, floors = measure_reads(servers, tmp_path)
+            screen = measure_screen(servers, tmp_path)
             writes = measure_writes(servers, tmp_path)
             stop.append(True)
             overhead = pg_graphql_overhead(
@@ -210,7 +231,13 @@ def main() -> int:
             embedded.stop()
 
     summary = write_report(
-        started_at, runs, floors=floors, writes=writes, machine=machine, overhead=overhead
+        started_at,
+        runs,
+        floors=floors,
+        screen=screen,
+        writes=writes,
+        machine=machine,
+        overhead=overhead,
     )
     print(REPORT.read_text())
     print(summary)

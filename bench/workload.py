@@ -52,6 +52,16 @@ GATEWAY_QUERIES = {
 }
 
 
+# The session screen lift-sys renders: `session` and the open holes with suggestions
+# (every hole of the seeded IR is open: nine, each with its suggestions).
+SCREEN_QUERIES = {
+    "session": GATEWAY_QUERIES["session"],
+    "sessionScreen": GATEWAY_QUERIES["session"].removesuffix(" } }")
+    + " openHoles { identifier kind typeHint description path status"
+    " suggestions { text resolutionType rationale } } } }",
+}
+
+
 PEER_QUERIES = {
     "session": "query S($id: UUID!) { sessionById(id: $id) { id status title version "
     "current: draftsBySessionIdAndUserId(first: 1, orderBy: VERSION_DESC) "
@@ -171,7 +181,7 @@ def body_file(
         for _ in range(4000):
             user = rng.choice(users)
             variables: dict[str, Any] = {}
-            if operation == "session":
+            if operation in ("session", "sessionScreen"):
                 variables = {"id": rng.choice(sessions[user])}
             elif operation == "createSession":
                 variables = {"input": {"prompt": "bench", "initialDraft": {"ir": ir_document()}}}

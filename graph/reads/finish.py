@@ -1,9 +1,11 @@
 """What a compiled read leaves to Python: a hole's suggestions (graph/spec/suggestions.py).
 
 Suggestions are one pure function in the domain layer, so no compiler writes them in its
-store's language. Where a hole's `suggestions` go, a compiler writes the inputs instead:
-`[]` for a hole some resolution answers, else `{"hole": ..., "path": ..., "ir": ...}`
-(the hole's JSON, where it sits, the draft's IR). `finisher(plan)` replaces each with the
+store's language. A compiler writes the inputs instead: a list of holes that select
+suggestions comes as `{"ir": <the draft's IR>, "holes": [...]}` (the IR once per list;
+`[]` when there is no draft),
+and in each hole, where its `suggestions` go, `[]` for a hole some resolution answers,
+else `{"hole": <its JSON>, "path": ...}`. `finisher(plan)` turns these into the
 suggestions as the selection asks for them; a plan that selects none needs no finisher,
 and its response passes through as the store wrote it.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.reads.plan import TYPENAME, PlannedField, ReadPlan
-from graph.schema.model import Suggested
+from graph.schema.model import Holes, JsonKey, Suggested
 from graph.spec.holes import HoleAt
 from graph.spec.suggestions import Suggestion, suggest
 
@@ -43,10 +45,21 @@ def _value(field: PlannedField, found: Suggestion) -> Any:
     return getattr(found, read.key)
 
 
+def is_suggestions(field: PlannedField) -> bool:
+    """A hole's list of suggestions (not one suggestion's field)."""
+    return isinstance(field.read, Suggested) and field.read.key is None
+
+
+def _is_hole_list(field: PlannedField) -> bool:
+    read = field.read
+    return isinstance(read, Holes) or (isinstance(read, JsonKey) and read.key == "holes")
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
     key: str
-    suggestions: PlannedField | None  # the field to compute here, or
+    suggestions: PlannedField | None = None  # the field computed here, or
+    unwraps: bool = False  # a wrapped hole list: the IR for the steps below, or
     inner: tuple[_Step, ...] = ()  # the steps below this key
 
 
@@ -55,35 +68,40 @@ def finisher(plan: ReadPlan) -> Finish | None:
     steps = _steps(plan.fields)
     if not steps:
         return None
-    return lambda data: _walk(steps, data)
+    return lambda data: _walk(steps, data, None)
 
 
 def _steps(fields: Sequence[PlannedField]) -> tuple[_Step, ...]:
     found = []
     for field in fields:
-        read = field.read
-        if isinstance(read, Suggested) and read.key is None:
-            found.append(_Step(field.key, field))
+        if is_suggestions(field):
+            found.append(_Step(field.key, suggestions=field))
         elif field.children:
             inner = _steps(field.children)
+            unwraps = _is_hole_list(field) and any(is_suggestions(f) for f in field.children)
             if inner:
-                found.append(_Step(field.key, None, inner))
+                found.append(_Step(field.key, unwraps=unwraps, inner=inner))
     return tuple(found)
 
 
-def _walk(steps: tuple[_Step, ...], value: Any) -> None:
+def _walk(steps: tuple[_Step, ...], value: Any, ir: Mapping[str, Any] | None) -> None:
     if isinstance(value, list):
         for item in value:
-            _walk(steps, item)
+            _walk(steps, item, ir)
         return
     if not isinstance(value, dict):
         return  # null
     for step in steps:
-        if step.suggestions is None:
-            _walk(step.inner, value[step.key])
-            continue
-        inputs = value[step.key]
-        if isinstance(inputs, dict):
-            value[step.key] = suggestions(
-                step.suggestions.children, inputs["hole"], inputs["path"], inputs["ir"]
-            )
+        if step.suggestions is not None:
+            inputs = value[step.key]
+            if isinstance(inputs, dict) and ir is not None:
+                value[step.key] = suggestions(
+                    step.suggestions.children, inputs["hole"], inputs["path"], ir
+                )
+        elif step.unwraps:
+            wrapped = value[step.key]
+            if isinstance(wrapped, dict):  # else [], a session without a draft
+                value[step.key] = wrapped["holes"]
+                _walk(step.inner, wrapped["holes"], wrapped["ir"])
+        else:
+            _walk(step.inner, value[step.key], ir)

@@ -25,7 +25,10 @@ ATTACKS: dict[str, tuple[str, list[str]]] = {
     "viewer": ("{ viewer { id } }", []),
     "session": (
         "query($id: ID!) { session(id: $id) { id title metadata currentDraft { ir } "
-        "revisions { edges { node { content } } } resolutions { edges { node { text } } } } }",
+        "revisions { edges { node { content } } } resolutions { edges { node { text } } } "
+        "openHoles { identifier resolutions { text } suggestions { text } } "
+        "draft(version: 1) { ir holes { resolutions { text } } spec { intent { summary } } "
+        "compare(to: 2) { to { ir } } } } }",
         ["id"],
     ),
     "sessions": (
@@ -51,6 +54,11 @@ ATTACKS: dict[str, tuple[str, list[str]]] = {
     "resolveHole": (
         'mutation($id: ID!) { resolveHole(input: {sessionId: $id, holeId: "input_constraints", '
         'text: "bob"}) { resolution { id } session { id } } }',
+        ["id"],
+    ),
+    "revertToDraft": (
+        "mutation($id: ID!) { revertToDraft(input: {sessionId: $id, version: 1}) "
+        "{ draft { ir } revision { content } session { id title } } }",
         ["id"],
     ),
     "finalizeSession": (

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from graph.auth import Claims
+from graph.reads.finish import is_suggestions
 from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
 from graph.schema.model import (
     Arguments,
@@ -41,7 +42,6 @@ from graph.schema.model import (
     SessionList,
     SpecOf,
     Structure,
-    Suggested,
 )
 
 # Python's isoformat() of an aware UTC datetime: microseconds only when not zero.
@@ -205,54 +205,62 @@ class _Compiler:
         if read.current is None:
             ir = _IR(f"{row}.{column}", f"{row}.session_id")
             source = f"session_graph.ir_holes({ir.value}) {h}"
-        else:
-            current, d, x = read.current, self._alias("d"), self._alias("x")
-            ir = _IR(f"{d}.{column}", f"{d}.{_identifier(current.foreign_key)}")
-            source = (
-                f"(select {x}.* from public.{_identifier(current.table)} {x}"
-                f" where {x}.{_identifier(current.foreign_key)} = {row}.id"
-                f" order by {x}.{_identifier(current.order)} desc limit 1) {d}"
-                f" cross join lateral session_graph.ir_holes({ir.value}) {h}"
-            )
-        where = f" where not {self._answered(h, ir)}" if read.open_only else ""
-        return self._hole_list(field, source + where, h, ir)
-
-    def _hole_list(self, field: PlannedField, source: str, h: str, ir: _IR) -> str:
-        """`source` has rows `h` of (hole jsonb, path text, ordinal), in IR order."""
-        hole = self.object(field.children, lambda f: self._hole_field(f, h, ir))
-        return f"(select coalesce(json_agg({hole} order by {h}.ordinal), '[]'::json) from {source})"
-
-    def _answers(self, h: str, ir: _IR) -> tuple[str, str]:
-        a = self._alias("a")
-        return a, (
-            f"from {_ANSWERS} {a} where {a}.session_id = {ir.session}"
-            f" and {a}.hole_id = {h}.hole ->> 'identifier'"
+            return self._hole_list(field, source, h, ir, open_only=read.open_only)
+        current, d, x = read.current, self._alias("d"), self._alias("x")
+        ir = _IR(f"{d}.{column}", f"{d}.{_identifier(current.foreign_key)}")
+        source = f"session_graph.ir_holes({ir.value}) {h}"
+        holes = self._hole_list(field, source, h, ir, open_only=read.open_only)
+        return (
+            f"coalesce((select {holes} from (select {x}.* from public.{_identifier(current.table)}"
+            f" {x} where {x}.{_identifier(current.foreign_key)} = {row}.id"
+            f" order by {x}.{_identifier(current.order)} desc limit 1) {d}), '[]'::json)"
         )
 
-    def _answered(self, h: str, ir: _IR) -> str:
-        _, answers = self._answers(h, ir)
-        return f"exists (select 1 {answers})"
+    def _hole_list(
+        self, field: PlannedField, source: str, h: str, ir: _IR, *, open_only: bool = False
+    ) -> str:
+        """`source` has rows `h` of (hole jsonb, path text, ordinal), in IR order. The
+        session's answers are summed up per hole once (`n`, `applied`): one index scan
+        for the list, not one per hole."""
+        a, x = self._alias("a"), self._alias("x")
+        answers = (
+            f" left join (select {x}.hole_id, count(*) as n, bool_or({x}.applied) as applied"
+            f" from {_ANSWERS} {x} where {x}.session_id = {ir.session} group by {x}.hole_id)"
+            f" {a} on {a}.hole_id = {h}.hole ->> 'identifier'"
+        )
+        where = f" where {a}.n is null" if open_only else ""
+        hole = self.object(field.children, lambda f: self._hole_field(f, h, a, ir))
+        holes = (
+            f"(select coalesce(json_agg({hole} order by {h}.ordinal), '[]'::json)"
+            f" from {source}{answers}{where})"
+        )
+        if any(is_suggestions(f) for f in field.children):  # graph/reads/finish.py
+            return f"json_build_object('ir', {ir.value}, 'holes', {holes})"
+        return holes
 
-    def _hole_field(self, field: PlannedField, h: str, ir: _IR) -> str:
+    def _hole_field(self, field: PlannedField, h: str, a: str, ir: _IR) -> str:
         read = field.read
-        if isinstance(read, Suggested) and read.key is None:
-            inputs = f"json_build_object('hole', {h}.hole, 'path', {h}.path, 'ir', {ir.value})"
-            return f"(case when {self._answered(h, ir)} then '[]'::json else {inputs} end)"
+        if is_suggestions(field):
+            inputs = f"json_build_object('hole', {h}.hole, 'path', {h}.path)"
+            return f"(case when {a}.n is null then {inputs} else '[]'::json end)"
         if not isinstance(read, HoleKey):
             raise _Unsupported(field.name)
         key = read.key
         if key == "path":
             return f"{h}.path"
         if key == "status":
-            a, answers = self._answers(h, ir)
             return (
-                f"(select case when bool_or({a}.applied) then 'APPLIED'"
-                f" when count(*) > 0 then 'RESOLVED' else 'OPEN' end {answers})"
+                f"(case when {a}.applied then 'APPLIED' when {a}.n is null then 'OPEN'"
+                " else 'RESOLVED' end)"
             )
         if key == "resolutions":
-            a, answers = self._answers(h, ir)
-            node = self.node(field.children, a)
-            return f"(select coalesce(json_agg({node} order by {a}.number), '[]'::json) {answers})"
+            r = self._alias("r")
+            node = self.node(field.children, r)
+            return (
+                f"(select coalesce(json_agg({node} order by {r}.number), '[]'::json)"
+                f" from {_ANSWERS} {r} where {r}.session_id = {ir.session}"
+                f" and {r}.hole_id = {h}.hole ->> 'identifier')"
+            )
         return _hole_key(field, h, key)
 
     def _json_object(
