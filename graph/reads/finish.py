@@ -12,6 +12,7 @@ and its response passes through as the store wrote it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,25 +25,31 @@ from graph.spec.suggestions import Suggestion, suggest
 Finish = Callable[[dict[str, Any]], None]
 
 
-def suggestions(
-    fields: Sequence[PlannedField], hole: Mapping[str, Any], path: str, ir: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """An OPEN hole's suggestions, each as `fields` select it."""
-    return [
-        {field.key: _value(field, found) for field in fields}
-        for found in suggest(HoleAt(path, hole), ir)
-    ]
+SuggestionsOf = Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[dict[str, Any]]]
 
 
-def _value(field: PlannedField, found: Suggestion) -> Any:
+def suggestions_shape(fields: Sequence[PlannedField]) -> SuggestionsOf:
+    """(hole JSON, path, IR) -> an OPEN hole's suggestions, each as `fields` select it."""
+    parts = [(field.key, _part(field)) for field in fields]
+
+    def shape(hole: Mapping[str, Any], path: str, ir: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {key: part(found) for key, part in parts} for found in suggest(HoleAt(path, hole), ir)
+        ]
+
+    return shape
+
+
+def _part(field: PlannedField) -> Callable[[Suggestion], Any]:
     if field.name == TYPENAME:
-        return field.parent
+        parent = field.parent
+        return lambda _found: parent
     read = field.read
     if not isinstance(read, Suggested) or read.key is None:
         raise TypeError(f"{field.parent}.{field.name} is not a suggestion's field")
-    if read.key == "resolution_type":
-        return found.resolution_type.upper()  # the enum's name, as Strawberry writes it
-    return getattr(found, read.key)
+    if read.key == "resolution_type":  # the enum's name, as Strawberry writes it
+        return lambda found: found.resolution_type.upper()
+    return operator.attrgetter(read.key)
 
 
 def is_suggestions(field: PlannedField) -> bool:
@@ -58,7 +65,7 @@ def _is_hole_list(field: PlannedField) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Step:
     key: str
-    suggestions: PlannedField | None = None  # the field computed here, or
+    suggestions: SuggestionsOf | None = None  # the field computed here, or
     unwraps: bool = False  # a wrapped hole list: the IR for the steps below, or
     inner: tuple[_Step, ...] = ()  # the steps below this key
 
@@ -75,7 +82,7 @@ def _steps(fields: Sequence[PlannedField]) -> tuple[_Step, ...]:
     found = []
     for field in fields:
         if is_suggestions(field):
-            found.append(_Step(field.key, suggestions=field))
+            found.append(_Step(field.key, suggestions=suggestions_shape(field.children)))
         elif field.children:
             inner = _steps(field.children)
             unwraps = _is_hole_list(field) and any(is_suggestions(f) for f in field.children)
@@ -95,9 +102,7 @@ def _walk(steps: tuple[_Step, ...], value: Any, ir: Mapping[str, Any] | None) ->
         if step.suggestions is not None:
             inputs = value[step.key]
             if isinstance(inputs, dict) and ir is not None:
-                value[step.key] = suggestions(
-                    step.suggestions.children, inputs["hole"], inputs["path"], ir
-                )
+                value[step.key] = step.suggestions(inputs["hole"], inputs["path"], ir)
         elif step.unwraps:
             wrapped = value[step.key]
             if isinstance(wrapped, dict):  # else [], a session without a draft

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graph.reads.finish import suggestions
+from graph.reads.finish import suggestions_shape
 from graph.reads.plan import TYPENAME, PlannedField
 from graph.schema.model import HoleKey, JsonKey, Kind, Suggested
 from graph.spec.holes import HoleAt, clause_holes, status
@@ -60,11 +60,12 @@ def _hole_part(
     if field.name == TYPENAME:
         return lambda _at, _context: field.parent
     if isinstance(read, Suggested) and read.key is None:
+        suggestions = suggestions_shape(field.children)
 
         def suggested(at: HoleAt, context: Context) -> Any:
             if any(a["hole_id"] == at.identifier for a in context.answers):
                 return []
-            return suggestions(field.children, at.hole, at.path, context.ir)
+            return suggestions(at.hole, at.path, context.ir)
 
         return suggested
     if not isinstance(read, HoleKey):
