@@ -65,13 +65,18 @@ def ensure_tools() -> None:
 
 
 def tree_cpu(pids: list[int]) -> float:
+    """CPU seconds of each process and its descendants, those that have exited included
+    (a reaped child's time is in its parent's `children_*`), so a Postgres backend that
+    ends during a run still counts as ours."""
     total = 0.0
     for pid in pids:
         try:
             proc = psutil.Process(pid)
-            for p in [proc, *proc.children(recursive=True)]:
-                times = p.cpu_times()
-                total += times.user + times.system
+            times = proc.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+            for child in proc.children(recursive=True):
+                child_times = child.cpu_times()
+                total += child_times.user + child_times.system
         except psutil.NoSuchProcess:
             continue
     return total

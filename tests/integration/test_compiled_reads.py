@@ -236,6 +236,27 @@ async def test_holes_specs_and_drafts_by_version_are_one_statement(
     assert body["data"]["session"] is None
 
 
+async def test_more_answers_than_one_upstream_page_are_all_counted(
+    pair: Pair,
+) -> None:
+    """Holes read a session's answers in full: through pg_graphql that is one page of 100
+    in the compiled read, so a session with more is answered by the executor instead."""
+    carol = new_user()  # not Alice: the other tests know her sessions
+    session = await create_session(pair.executed, carol, holes=["h1", "h2"])
+    for n in range(101):
+        answer = {"sessionId": session["id"], "holeId": "h1", "text": f"try {n}"}
+        (await pair.executed.execute(RESOLVE_HOLE, {"input": answer}, user=carol)).ok()
+    body, reads = await pair.both(SCREEN, {"id": session["id"], "version": 1}, user=carol)
+    screen = body["data"]["session"]
+    [h1, _] = screen["currentDraft"]["holes"]
+    assert len(h1["resolutions"]) == 101
+    assert [h["identifier"] for h in screen["openHoles"]] == ["h2"]
+    if pair.kind == "postgres":
+        assert reads == 0
+    else:
+        assert reads > 0, "answered by the executor"
+
+
 async def test_the_support_suites_session_query(pair: Pair, world: World) -> None:
     for session_id in world.sessions:
         body, reads = await pair.both(GET_SESSION, {"id": session_id}, user=world.alice)
