@@ -148,10 +148,14 @@ class JsonKey:
     """A key of the JSON object the parent is made of (the IR, one of its clauses). A
     string field is null unless the value is a JSON string; an object field null unless
     it is an object; a list field [] unless it is an array; a JSON field is the value,
-    or `empty` when the key is missing. `holes` is the clause's holes, typed."""
+    or `empty` when the key is missing. `holes` is the clause's holes, typed; `WHOLE`
+    is the object itself, raw."""
 
     key: str
     empty: tuple[()] | None = None
+
+
+WHOLE = "*"  # JsonKey(WHOLE): the JSON object itself
 
 
 @dataclass(frozen=True, slots=True)

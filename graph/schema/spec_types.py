@@ -16,7 +16,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graph.backends.base import Row
-from graph.schema.model import HoleKey, JsonKey, Suggested, described, reads
+from graph.schema.model import WHOLE, HoleKey, JsonKey, Suggested, described, reads
 from graph.spec.holes import HoleAt, clause_holes, clauses, status
 from graph.spec.suggestions import suggest
 
@@ -185,6 +185,16 @@ class Relationship:
     holes: list[Hole] = described(JsonKey("holes"))
 
 
+@strawberry.type(description="A constraint clause (a newer lift-sys's ReturnConstraint, ...).")
+class Constraint:
+    type: str | None = described(JsonKey("type"))
+    description: str | None = described(JsonKey("description"))
+    severity: str | None = described(JsonKey("severity"))
+    provenance: Provenance | None = described(JsonKey("provenance"))
+    holes: list[Hole] = described(JsonKey("holes"))
+    fields: JSON = described(JsonKey(WHOLE), description="The clause itself, raw.")
+
+
 @strawberry.type
 class SpecMetadata:
     source_path: str | None = described(JsonKey("source_path"))
@@ -200,9 +210,7 @@ class Spec:
     effects: list[Effect] = described(JsonKey("effects"))
     assertions: list[Assertion] = described(JsonKey("assertions"))
     relationships: list[Relationship] = described(JsonKey("relationships"))
-    constraints: JSON = described(
-        JsonKey("constraints", empty=()), description="The optional clause, raw."
-    )
+    constraints: list[Constraint] = described(JsonKey("constraints"))
     metadata: SpecMetadata = described(JsonKey("metadata"))
 
 
@@ -276,7 +284,17 @@ def spec_of(ir: Mapping[str, Any], resolutions: Sequence[Row]) -> Spec:
             )
             for i, r in enumerate(ir.get("relationships") or [])
         ],
-        constraints=JSON(ir.get("constraints", [])),
+        constraints=[
+            Constraint(
+                type=_text(c.get("type")),
+                description=_text(c.get("description")),
+                severity=_text(c.get("severity")),
+                provenance=provenance(c),
+                holes=holes_of(f"constraints[{i}]"),
+                fields=JSON(dict(c)),
+            )
+            for i, c in enumerate(ir.get("constraints") or [])
+        ],
         metadata=SpecMetadata(
             source_path=metadata.get("source_path"),
             language=metadata["language"],

@@ -138,6 +138,29 @@ class World:
     bobs: str
 
 
+def _wide_ir() -> dict[str, Any]:
+    """discount_ir(["h3"]) with every optional clause, provenance whose values are of
+    other types than the usual, and holes in the optional clauses (h1 answered)."""
+    ir = discount_ir(["h3"])
+    provenance = {"source": 7, "confidence": 0.5, "author": None, "evidence_refs": ["e1"]}
+    ir["intent"]["provenance"] = provenance
+    ir["effects"][0]["provenance"] = {"source": "agent", "metadata": {"k": [1, 2]}}
+    in_clause = {"identifier": "h1", "type_hint": "str", "kind": "implementation"}
+    ir["relationships"] = [
+        {"from_entity": "price", "to_entity": 3, "confidence": 1, "holes": [in_clause]},
+        {"holes": []},
+    ]
+    ir["constraints"] = [
+        {
+            "type": "return_constraint",
+            "description": "non-negative",
+            "value_name": "result",
+            "holes": [{**in_clause, "identifier": "h4", "constraints": {"min": "0"}}],
+        },
+    ]
+    return ir
+
+
 @pytest.fixture(scope="module")
 async def world(pair: Pair) -> World:
     """Alice: an active session with answers, drafts and revisions, a finalized one, an
@@ -150,7 +173,7 @@ async def world(pair: Pair) -> World:
         (await client.execute(RESOLVE_HOLE, {"input": input_}, user=alice)).ok()
     draft = {
         "sessionId": rich["id"],
-        "ir": discount_ir(["h3"]),
+        "ir": _wide_ir(),
         "validationStatus": "INCOMPLETE",
         "appliedHoleIds": ["h1"],
         "metadata": {"model": "m", "score": 0.5},
@@ -202,8 +225,9 @@ SPEC = f"""__typename
   signature {{ name returns parameters {{ name typeHint description }} holes {{ {HOLE} }} }}
   effects {{ description provenance {{ source }} holes {{ path status }} }}
   assertions {{ predicate rationale holes {{ {HOLE} }} }}
-  relationships {{ fromEntity toEntity confidence holes {{ path }} }}
-  constraints metadata {{ sourcePath language origin evidence }}"""
+  relationships {{ fromEntity toEntity relationshipType confidence description holes {{ path }} }}
+  constraints {{ type description severity fields provenance {{ source }} holes {{ {HOLE} }} }}
+  metadata {{ sourcePath language origin evidence }}"""
 SCREEN = f"""query Screen($id: ID!, $version: Int!) {{ session(id: $id) {{
   id openHoles {{ {HOLE} }}
   currentDraft {{ version holes {{ {HOLE} }} spec {{ {SPEC} }} }}
@@ -228,10 +252,16 @@ async def test_holes_specs_and_drafts_by_version_are_one_statement(
         ("h3", "OPEN"),
     ]
     assert {h["path"] for h in first} == {"assertions[0]"}
-    [open_hole] = rich["openHoles"]
-    assert open_hole["identifier"] == "h3"
-    assert open_hole["suggestions"], "an open hole gets suggestions"
-    assert rich["currentDraft"]["spec"]["assertions"][0]["holes"][0]["identifier"] == "h3"
+    assert [h["identifier"] for h in rich["openHoles"]] == ["h3", "h4"]
+    assert all(h["suggestions"] for h in rich["openHoles"]), "open holes get suggestions"
+    spec = rich["currentDraft"]["spec"]
+    assert spec["assertions"][0]["holes"][0]["identifier"] == "h3"
+    assert spec["intent"]["provenance"]["source"] is None  # 7: not a string
+    assert spec["relationships"][0]["holes"] == [{"path": "relationships[0]"}]
+    [constraint] = spec["constraints"]
+    assert constraint["fields"]["value_name"] == "result"
+    assert constraint["holes"][0]["suggestions"][0]["text"] == "0"  # its own constraint
+    assert [h["status"] for h in rich["currentDraft"]["holes"]] == ["OPEN", "APPLIED", "OPEN"]
     body, _ = await pair.both(SCREEN, {"id": world.bobs, "version": 1}, user=world.alice)
     assert body["data"]["session"] is None
 

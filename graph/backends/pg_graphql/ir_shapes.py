@@ -16,7 +16,7 @@ from typing import Any
 
 from graph.reads.finish import suggestions_shape
 from graph.reads.plan import TYPENAME, PlannedField
-from graph.schema.model import HoleKey, JsonKey, Kind, Suggested
+from graph.schema.model import WHOLE, HoleKey, JsonKey, Kind, Suggested
 from graph.spec.holes import HoleAt, clause_holes, status
 
 
@@ -142,6 +142,15 @@ def _json_part(
             return inner(found, here(path), context) if isinstance(found, Mapping) else None
 
         return nested
+    return _json_leaf(field, read)
+
+
+def _json_leaf(
+    field: PlannedField, read: JsonKey
+) -> Callable[[Mapping[str, Any], str | None, Context], Any]:
+    key = read.key
+    if key == WHOLE:
+        return lambda value, _path, _context: dict(value)
     if field.kind is Kind.TEXT:
         return lambda value, _path, _context: (
             found if isinstance(found := value.get(key), str) else None

@@ -28,6 +28,7 @@ from graph.auth import Claims
 from graph.reads.finish import is_suggestions
 from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
 from graph.schema.model import (
+    WHOLE,
     Arguments,
     Caller,
     Children,
@@ -274,6 +275,8 @@ class _Compiler:
         read = field.read
         if not isinstance(read, JsonKey):
             raise _Unsupported(field.name)
+        if read.key == WHOLE:
+            return value
         key = _literal(read.key)
         at = f"{value} -> {key}"
         here = key if path is None else f"{path} || '.' || {key}"
