@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,10 @@ def start_servers(tmp_path: Path, embedded: EmbeddedPostgres) -> Servers:
         flush=True,
     )
     gateway_port, peer_port = 18080, 18081
+    for port in (gateway_port, peer_port):  # a server left by an earlier run would answer
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise SystemExit(f"port {port} is in use: stop what serves it first")
     env = {
         k: v
         for k, v in os.environ.items()
