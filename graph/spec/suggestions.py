@@ -19,9 +19,9 @@ Each suggestion's text can be sent as `resolveHole`'s `text` as it is, with its
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.spec.holes import HoleAt
 
@@ -39,6 +39,7 @@ _NUMERIC = {"int", "float", "number", "decimal", "double", "integer", "complex"}
 _TEXT = {"str", "string", "text"}
 _SEQUENCE = re.compile(r"^(list|tuple|set|sequence|frozenset|array)\b", re.IGNORECASE)
 _CONCRETE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\[[A-Za-z0-9_.,\[\] |]*\])?$")
+_FRACTION = re.compile(r"rate|ratio|percent|fraction|probability", re.IGNORECASE)
 _VAGUE = {"type", "any", "object", "unknown", "assertion", "effect", "intent", "signature"}
 
 
@@ -51,37 +52,102 @@ class Suggestion:
 
 def suggest(hole: HoleAt, ir: Mapping[str, Any]) -> list[Suggestion]:
     """The suggestions for `hole` of `ir`, best first."""
-    kind_type = RESOLUTION_TYPES.get(hole.kind, "clarify_intent")
-    found: list[Suggestion] = []
-    seen: set[str] = set()
-    for candidate, rationale in _candidates(hole, ir):
-        text = candidate.strip()
-        if text and text not in seen:
-            seen.add(text)
-            found.append(Suggestion(text, kind_type, rationale))
-        if len(found) == MAX_SUGGESTIONS:
-            break
-    return found
+    return list(Suggester(ir).suggest(hole))
 
 
-def _candidates(hole: HoleAt, ir: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    for name, value in sorted(hole.constraints.items()):
-        yield value, f"the hole's own constraint {name!r}"
-    parameters = _parameters(ir)
-    by_kind = {
-        "signature": _signature,
-        "assertion": _assertion,
-        "effect": _effect,
-        "intent": _intent,
-        "implementation": _implementation,
-    }.get(hole.kind)
-    produced = False
-    if by_kind is not None:
-        for candidate in by_kind(hole, ir, parameters):
-            produced = True
-            yield candidate
-    if not produced and hole.description:
-        yield hole.description, "the hole's description"
+Candidate = tuple[str, str]  # (text, rationale)
+
+
+S = TypeVar("S")
+
+
+class Suggester:
+    """`suggest` for the holes of one IR. What its holes share (the signature's parameters,
+    each kind's candidates from the IR) is worked out once, and holes with the same inputs
+    (kind, constraints, type hint or description where the kind reads them) share one
+    answer: on a typical IR most holes are alike."""
+
+    __slots__ = ("_ir", "_parameters", "_shaped", "_shared", "_suggested")
+
+    def __init__(self, ir: Mapping[str, Any]) -> None:
+        self._ir = ir
+        self._parameters: list[tuple[str, str]] | None = None
+        self._shared: dict[str, list[Candidate]] = {}
+        self._suggested: dict[Hashable, tuple[Suggestion, ...]] = {}
+        self._shaped: dict[tuple[Hashable, Hashable], Any] = {}
+
+    def suggest(self, hole: HoleAt) -> tuple[Suggestion, ...]:
+        inputs = self._inputs(hole)
+        found = self._suggested.get(inputs)
+        if found is None:
+            found = self._suggested[inputs] = self._suggest(*inputs)
+        return found
+
+    def shaped(self, hole: HoleAt, shape: Callable[[tuple[Suggestion, ...]], S]) -> S:
+        """`shape(self.suggest(hole))`, once per distinct inputs and `shape` (a caller's
+        function that depends on nothing else). The result is shared: do not change it."""
+        key = (shape, self._inputs(hole))
+        if key in self._shaped:
+            found: S = self._shaped[key]
+            return found
+        made = self._shaped[key] = shape(self.suggest(hole))
+        return made
+
+    def _inputs(self, hole: HoleAt) -> tuple[str, tuple[Candidate, ...], tuple[Candidate, ...]]:
+        kind = hole.kind
+        own = self._own(kind, hole)
+        if not own and not self._shared_by(kind) and hole.description:
+            own = (_described(hole),)  # the fallback
+        return kind, tuple(sorted(hole.constraints.items())), own
+
+    def _suggest(
+        self, kind: str, constraints: tuple[Candidate, ...], own: tuple[Candidate, ...]
+    ) -> tuple[Suggestion, ...]:
+        kind_type = RESOLUTION_TYPES.get(kind, "clarify_intent")
+        candidates = (
+            *((value, f"the hole's own constraint {name!r}") for name, value in constraints),
+            *own,
+            *self._shared_by(kind),
+        )
+        found: list[Suggestion] = []
+        seen: set[str] = set()
+        for candidate, rationale in candidates:
+            text = candidate.strip()
+            if text and text not in seen:
+                seen.add(text)
+                found.append(Suggestion(text, kind_type, rationale))
+                if len(found) == MAX_SUGGESTIONS:
+                    break
+        return tuple(found)
+
+    def _own(self, kind: str, hole: HoleAt) -> tuple[Candidate, ...]:
+        """The kind's candidates from the hole itself, before the shared ones."""
+        if kind == "signature":
+            hint = hole.type_hint.strip()
+            if hint and _base(hint) not in _VAGUE and _CONCRETE.match(hint):
+                return ((hint, f"the hole's type hint names {hint}"),)
+        elif kind == "implementation" and hole.description:
+            return (_described(hole),)
+        return ()
+
+    def _shared_by(self, kind: str) -> list[Candidate]:
+        """The kind's candidates from the IR alone, the same for each of its holes."""
+        found = self._shared.get(kind)
+        if found is None:
+            by_kind = _SHARED.get(kind)
+            found = [] if by_kind is None else list(by_kind(self._ir, self.parameters))
+            self._shared[kind] = found
+        return found
+
+    @property
+    def parameters(self) -> list[tuple[str, str]]:
+        if self._parameters is None:
+            self._parameters = _parameters(self._ir)
+        return self._parameters
+
+
+def _described(hole: HoleAt) -> Candidate:
+    return hole.description, "the hole's description"
 
 
 def _parameters(ir: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -99,11 +165,9 @@ def _base(type_hint: str) -> str:
 
 
 def _signature(
-    hole: HoleAt, _ir: Mapping[str, Any], parameters: Sequence[tuple[str, str]]
-) -> Iterator[tuple[str, str]]:
-    hint = hole.type_hint.strip()
-    if hint and _base(hint) not in _VAGUE and _CONCRETE.match(hint):
-        yield hint, f"the hole's type hint names {hint}"
+    _ir: Mapping[str, Any], parameters: Sequence[tuple[str, str]]
+) -> Iterator[Candidate]:
+    """After the hole's own type hint (Suggester._own)."""
     types = [t for _, t in parameters if t]
     numeric = [t for t in types if _base(t) in _NUMERIC]
     if types and len(numeric) == len(types):
@@ -119,12 +183,12 @@ def _signature(
 
 
 def _assertion(
-    _hole: HoleAt, _ir: Mapping[str, Any], parameters: Sequence[tuple[str, str]]
-) -> Iterator[tuple[str, str]]:
+    _ir: Mapping[str, Any], parameters: Sequence[tuple[str, str]]
+) -> Iterator[Candidate]:
     for name, type_hint in parameters:
         base = _base(type_hint)
         if base in _NUMERIC:
-            if re.search(r"rate|ratio|percent|fraction|probability", name, re.IGNORECASE):
+            if _FRACTION.search(name):
                 yield f"0 <= {name} <= 1", f"{name} is a {type_hint} that reads as a fraction"
             yield f"{name} >= 0", f"{name} is a {type_hint}: a lower bound"
         elif base in _TEXT:
@@ -133,18 +197,14 @@ def _assertion(
             yield f"len({name}) > 0", f"{name} is a collection: not empty"
 
 
-def _effect(
-    _hole: HoleAt, ir: Mapping[str, Any], _parameters: Sequence[tuple[str, str]]
-) -> Iterator[tuple[str, str]]:
+def _effect(ir: Mapping[str, Any], _parameters: Sequence[tuple[str, str]]) -> Iterator[Candidate]:
     yield "No side effects", "a pure function is the simplest to specify"
     yield "Logs the result", "a log line is the most common effect"
     if ir.get("assertions"):
         yield "Raises ValueError when an assertion fails", "the IR has assertions to enforce"
 
 
-def _intent(
-    _hole: HoleAt, ir: Mapping[str, Any], _parameters: Sequence[tuple[str, str]]
-) -> Iterator[tuple[str, str]]:
+def _intent(ir: Mapping[str, Any], _parameters: Sequence[tuple[str, str]]) -> Iterator[Candidate]:
     intent, signature = ir.get("intent"), ir.get("signature")
     summary = intent.get("summary") if isinstance(intent, Mapping) else None
     name = signature.get("name") if isinstance(signature, Mapping) else None
@@ -154,8 +214,10 @@ def _intent(
         yield f"{name} computes its result from its parameters", "the signature's name"
 
 
-def _implementation(
-    hole: HoleAt, _ir: Mapping[str, Any], _parameters: Sequence[tuple[str, str]]
-) -> Iterator[tuple[str, str]]:
-    if hole.description:
-        yield hole.description, "the hole's description"
+_SHARED: dict[str, Callable[[Mapping[str, Any], Sequence[tuple[str, str]]], Iterator[Candidate]]]
+_SHARED = {
+    "signature": _signature,
+    "assertion": _assertion,
+    "effect": _effect,
+    "intent": _intent,
+}

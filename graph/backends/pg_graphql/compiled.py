@@ -26,13 +26,6 @@ from graphql import DocumentNode, parse
 
 from graph.auth import Claims
 from graph.backends.base import MAX_PAGE_SIZE
-from graph.backends.pg_graphql.ir_shapes import (
-    Context,
-    NodeShape,
-    Unshapeable,
-    hole_shape,
-    object_shape,
-)
 from graph.backends.pg_graphql.values import (
     TO_RESPONSE,
     session_filter,
@@ -40,6 +33,15 @@ from graph.backends.pg_graphql.values import (
     upstream_session_cursor,
 )
 from graph.cursors import position_cursor, session_cursor_of
+from graph.reads.ir_shapes import (
+    Context,
+    NodeShape,
+    Unshapeable,
+    context,
+    hole_list,
+    hole_shape,
+    object_shape,
+)
 from graph.reads.plan import TYPENAME, Bound, NotAnswerable, PlannedField, ReadPlan
 from graph.schema.model import (
     Arguments,
@@ -56,7 +58,6 @@ from graph.schema.model import (
     Structure,
     camel,
 )
-from graph.spec.holes import holes as holes_of
 
 T = TypeVar("T")
 Node = dict[str, Any]
@@ -270,7 +271,7 @@ class _Compiler:
                 spec = object_shape(field.children, answers.resolution_node)
                 value: Callable[[Context], Any] = lambda c: spec(c.ir, None, c)  # noqa: E731
             else:
-                value = _hole_list(hole_shape(field.children, answers.resolution_node), read)
+                value = hole_list(hole_shape(field.children, answers.resolution_node), read)
         except Unshapeable as exc:
             raise _Unsupported(str(exc)) from exc
         ir, column, parse_json = self._alias(), camel(read.column), TO_RESPONSE[Kind.JSON]
@@ -286,14 +287,14 @@ class _Compiler:
                 edges = node[d]["edges"]
                 if not edges:
                     return []
-                return value(Context(parse_json(edges[0]["node"][ir]), answers.read(node)))
+                return value(context(parse_json(edges[0]["node"][ir]), answers.read(node)))
 
             return text, on_session
         s = self._alias()
         text = f"{ir}: {column} {s}: {_SESSION} {{ {answers.text()} }}"
 
         def on_draft(node: Node) -> Any:
-            return value(Context(parse_json(node[ir]), answers.read(node[s])))
+            return value(context(parse_json(node[ir]), answers.read(node[s])))
 
         return text, on_draft
 
@@ -450,19 +451,6 @@ class _Answers:
             }
             for e in page["edges"]
         ]
-
-
-def _hole_list(
-    hole: Callable[[Any, Context], dict[str, Any]], read: Holes
-) -> Callable[[Context], list[dict[str, Any]]]:
-    def value(context: Context) -> list[dict[str, Any]]:
-        found = holes_of(context.ir)
-        if read.open_only:
-            answered = {a["hole_id"] for a in context.answers}
-            found = [at for at in found if at.identifier not in answered]
-        return [hole(at, context) for at in found]
-
-    return value
 
 
 def _constant(value: str) -> Shape:

@@ -7,13 +7,13 @@ security filters every table it touches. Its text depends only on the document: 
 argument is a bind parameter, numbered as the statement comes to need it.
 
 What each field reads comes from its description (graph/schema/model.py): a column, a
-page of child rows, the newest child row, an IR's holes (`session_graph.ir_holes`) and
-its clauses (keys of the JSON). Values are written as Strawberry writes them:
-enums upper-cased from their stored values, DateTime as Python's `datetime.isoformat()`
-in UTC, cursors as `graph.cursors` encodes them. A hole's suggestions are Python's
-(graph/spec/suggestions.py): the statement writes their inputs in their place and
-graph/reads/finish.py computes them. tests/integration/test_compiled_reads.py checks both
-paths agree.
+page of child rows, the newest child row, an IR's clauses (keys of the JSON). Values are
+written as Strawberry writes them: enums upper-cased from their stored values, DateTime
+as Python's `datetime.isoformat()` in UTC, cursors as `graph.cursors` encodes them. Two
+things are Python's, computed by graph/reads/finish.py from inputs the statement writes
+in their place: a hole's suggestions (graph/spec/suggestions.py) and the lists of an IR's
+holes (`Draft.holes`, `Session.openHoles`: the IR and the session's answers).
+tests/integration/test_compiled_reads.py checks both paths agree.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from graph.auth import Claims
-from graph.reads.finish import is_suggestions
+from graph.reads.finish import hole_list_of
+from graph.reads.ir_shapes import Unshapeable
 from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
+from graph.reads.suggested import is_suggestions
 from graph.schema.model import (
     WHOLE,
     Arguments,
@@ -202,20 +204,46 @@ class _Compiler:
     # Holes and the IR's clauses
 
     def _holes(self, field: PlannedField, read: Holes, row: str) -> str:
-        h, column = self._alias("h"), _identifier(read.column)
+        """The IR and the session's answers; graph/reads/finish.py walks and shapes them
+        (cheaper than `session_graph.ir_holes` here: see graph/reads/ir_shapes.py)."""
+        try:
+            hole_list_of(field)
+        except Unshapeable as exc:
+            raise _Unsupported(str(exc)) from exc
+        column = _identifier(read.column)
         if read.current is None:
-            ir = _IR(f"{row}.{column}", f"{row}.session_id")
-            source = f"session_graph.ir_holes({ir.value}) {h}"
-            return self._hole_list(field, source, h, ir, open_only=read.open_only)
+            return self._ir_and_answers(field, f"{row}.{column}", f"{row}.session_id")
         current, d, x = read.current, self._alias("d"), self._alias("x")
-        ir = _IR(f"{d}.{column}", f"{d}.{_identifier(current.foreign_key)}")
-        source = f"session_graph.ir_holes({ir.value}) {h}"
-        holes = self._hole_list(field, source, h, ir, open_only=read.open_only)
+        inputs = self._ir_and_answers(
+            field, f"{d}.{column}", f"{d}.{_identifier(current.foreign_key)}"
+        )
         return (
-            f"coalesce((select {holes} from (select {x}.* from public.{_identifier(current.table)}"
+            f"coalesce((select {inputs} from (select {x}.* from public.{_identifier(current.table)}"
             f" {x} where {x}.{_identifier(current.foreign_key)} = {row}.id"
             f" order by {x}.{_identifier(current.order)} desc limit 1) {d}), '[]'::json)"
         )
+
+    def _ir_and_answers(self, field: PlannedField, ir: str, session: str) -> str:
+        """`{"ir", "answers"}` for finish.py; each answer's `node` holds, per `resolutions`
+        field of the holes (by response key), the answer as that field selects it."""
+        r = self._alias("r")
+        nodes = [
+            (f.key, self.node(f.children, r))
+            for f in field.children
+            if isinstance(f.read, HoleKey) and f.read.key == "resolutions"
+        ]
+        if 2 * len(nodes) > _MAX_JSON_ARGS:
+            raise _Unsupported("too many keys for one json_build_object")
+        keyed = ", ".join(f"{_literal(key)}, {value}" for key, value in nodes)
+        node = f"json_build_object({keyed})" if nodes else "null"
+        answer = (
+            f"json_build_object('hole_id', {r}.hole_id, 'applied', {r}.applied, 'node', {node})"
+        )
+        answers = (
+            f"(select coalesce(json_agg({answer} order by {r}.number), '[]'::json)"
+            f" from {_ANSWERS} {r} where {r}.session_id = {session})"
+        )
+        return f"json_build_object('ir', {ir}, 'answers', {answers})"
 
     def _hole_list(
         self, field: PlannedField, source: str, h: str, ir: _IR, *, open_only: bool = False
@@ -305,15 +333,17 @@ class _Compiler:
         raise _Unsupported(field.name)
 
     def _current(self, field: PlannedField, read: Current, row: str) -> str:
-        d = self._alias("d")
+        d, x = self._alias("d"), self._alias("x")
         if read.column is None:
             value = self.node(field.children, d)
         else:
             value = f"to_json({d}.{_identifier(read.column)})"
+        # The row first, then its JSON: a value beside `order by ... limit 1` is computed
+        # for every candidate row (every draft's IR) before the sort keeps one.
         newest = (
-            f"(select {value} from public.{_identifier(read.table)} {d}"
-            f" where {d}.{_identifier(read.foreign_key)} = {row}.id"
-            f" order by {d}.{_identifier(read.order)} desc limit 1)"
+            f"(select {value} from (select {x}.* from public.{_identifier(read.table)} {x}"
+            f" where {x}.{_identifier(read.foreign_key)} = {row}.id"
+            f" order by {x}.{_identifier(read.order)} desc limit 1) {d})"
         )
         return f"coalesce({newest}, '[]'::json)" if read.empty is not None else newest
 
