@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from graph.spec.compare import WEIGHTS, compare
 from graph.spec.holes import HoleAt, Status, holes, status
-from graph.spec.suggestions import MAX_SUGGESTIONS, RESOLUTION_TYPES, suggest
+from graph.spec.suggestions import MAX_SUGGESTIONS, RESOLUTION_TYPES, Suggester, suggest
 from tests.support import DISCOUNT_IR, discount_ir
 
 
@@ -172,3 +172,17 @@ def test_comparison_is_symmetric_and_its_paths_point_at_real_values(
             assert _at(right, change.path) == change.after
     assert 0.0 <= forward.similarity <= 1.0
     assert (forward.changes == []) == (forward.similarity == 1.0)
+
+
+@settings(max_examples=200)
+@given(targets=st.lists(HOLES, min_size=2, max_size=6), parameters=PARAMETERS)
+def test_one_suggester_for_an_ir_answers_each_hole_as_suggest_does(
+    targets: list[dict[str, Any]], parameters: list[dict[str, Any]]
+) -> None:
+    """The Suggester shares answers between holes with the same inputs: never wrongly."""
+    ir = discount_ir([])
+    ir["signature"]["parameters"] = parameters
+    suggester = Suggester(ir)
+    for target in targets:
+        at = HoleAt("signature", target)
+        assert list(suggester.suggest(at)) == suggest(at, copy.deepcopy(ir))
