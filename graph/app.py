@@ -8,6 +8,7 @@ not there yet. Until then /graphql answers 503.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,8 +20,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from graph.auth import TokenVerifier
 from graph.backends.base import Backend
@@ -29,8 +31,10 @@ from graph.backends.postgres import PostgresBackend
 from graph.backends.timed import TimedBackend
 from graph.config import Settings
 from graph.graphiql import ASSET_ROUTE, GraphiQLAssets, graphiql_page
-from graph.http import GraphQLView, OperationName, ReadTransaction
+from graph.http import GraphQLView, OperationName, ReadTransaction, StreamedErrors
 from graph.limits import BodyLimitMiddleware, Limits, validation_rules
+from graph.live.changes import ChangeSource
+from graph.live.hub import Hub
 from graph.migrate import migrate
 from graph.observability import Metrics, RequestContextMiddleware, health_routes
 from graph.reads.planner import ReadPlanner
@@ -104,6 +108,8 @@ class Serving:
 
     store: Backend
     view: GraphQLView
+    live: Hub | None  # where the store announces changes: subscriptions' fan-out
+    changes: ChangeSource | None
 
 
 class Gateway:
@@ -128,6 +134,10 @@ class Gateway:
 
     def serve_with(self, backend: Backend) -> Serving:
         store = TimedBackend(backend, self.metrics.observe_store_call)
+        changes = store.change_source()
+        live = Hub(on_delivery=self.metrics.observe_delivery) if changes is not None else None
+        if live is not None:
+            self.metrics.live_subscriptions.set_function(live.subscriptions)
         reads = (
             ReadPlanner(
                 self.schema._schema,
@@ -146,15 +156,35 @@ class Gateway:
             metrics=self.metrics,
             request_timeout_s=self.limits.request_timeout_s,
             ide_html=graphiql_page(local_assets=self.assets is not None),
+            live=live,
+            allowed_origins=self.settings.cors_origins,
         )
-        self.serving = Serving(store, view)
+        self.serving = Serving(store, view, live, changes)
         return self.serving
+
+    @asynccontextmanager
+    async def listening(self) -> AsyncIterator[None]:
+        """The store's change source feeds the hub while the app serves."""
+        serving = self.serving
+        if serving is None or serving.live is None or serving.changes is None:
+            yield
+            return
+        task = asyncio.create_task(serving.changes(serving.live), name="session changes")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def store(self) -> Backend | None:
         return self.serving.store if self.serving is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """/graphql, as an ASGI app: the view, once the store is open."""
+        if self.serving is None and scope["type"] == "websocket":
+            await WebSocket(scope, receive, send).close(1013, "starting")  # try again later
+            return
         if self.serving is None:
             response = JSONResponse(
                 {"errors": [{"message": "starting", "extensions": {"code": "UNAVAILABLE"}}]},
@@ -171,7 +201,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     schema = build_schema(
         introspection=settings.graph_introspection,
         limits=limits,
-        extra_extensions=[OperationName, ReadTransaction],
+        extra_extensions=[OperationName, ReadTransaction, StreamedErrors],
     )
     gateway = Gateway(settings, schema, limits)
     if backend is not None:
@@ -180,11 +210,13 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if backend is not None:
-            yield
+            async with gateway.listening():
+                yield
             return
         async with open_backend(settings) as opened:
             gateway.serve_with(opened)
-            yield
+            async with gateway.listening():
+                yield
             gateway.serving = None
 
     async def root(_: Request) -> Response:
@@ -196,6 +228,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> Starlette:
         routes=[
             Route("/", root),
             Route("/graphql", gateway, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", gateway),
             *(Route(path, endpoint, methods=["GET"]) for path, endpoint in health.items()),
             *([Route(ASSET_ROUTE, assets.serve, methods=["GET"])] if assets is not None else []),
         ],

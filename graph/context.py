@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from graph.auth import Claims
 from graph.backends.base import Backend, ChildPageRequest, Page, Row
 from graph.errors import GraphError, Unauthenticated
+from graph.live.hub import Hub
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -86,14 +87,19 @@ def _page_loader(fetch: PageFetch[T], viewer: Claims) -> DataLoader[PageKey, Pag
 
 @dataclass
 class RequestContext:
-    request: Request
-    response: Response
+    """One HTTP request's, or one WebSocket connection's (no `response`; its `viewer` is
+    set by `connection_init`)."""
+
+    request: HTTPConnection
+    response: Response | None
     backend: Backend
     viewer: Claims | None
     # Set when a compiled read of this request found the store failing: every field that
     # would call the store fails the same way instead, so the executor reports it in its
     # usual shape without asking the store again (a slow upstream would double the wait).
     store_failure: GraphError | None = None
+    live: Hub | None = None  # subscriptions' fan-out, where the store announces changes
+    connection_params: dict[str, object] | None = None  # a WebSocket's connection_init payload
     _loaders: Loaders | None = field(default=None, init=False)
 
     def store(self) -> Backend:
@@ -105,9 +111,15 @@ class RequestContext:
     def require_viewer(self) -> Claims:
         """The caller, or UNAUTHENTICATED (HTTP 401) when the request carried no token."""
         if self.viewer is None:
-            self.response.status_code = 401
+            if self.response is not None:
+                self.response.status_code = 401
             raise Unauthenticated("a bearer token is required")
         return self.viewer
+
+    def fresh_reads(self) -> None:
+        """Forget what this context's loaders cached: a subscription's context lives as
+        long as its connection, and each event must read the store as it is now."""
+        self._loaders = None
 
     @property
     def loaders(self) -> Loaders:

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -27,9 +28,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
@@ -38,10 +41,18 @@ from graph.auth import Claims, TokenVerifier, bearer_token
 from graph.backends.base import Backend
 from graph.context import RequestContext
 from graph.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, GraphError, Unauthenticated
+from graph.live.hub import Hub
 from graph.observability import Metrics
 from graph.reads.plan import Bound, NotAnswerable
 from graph.reads.planner import PreparedRead, ReadPlanner
 from graph.request_facts import RequestFacts, facts_of
+from graph.ws import (
+    CONNECTION_INIT_TIMEOUT_S,
+    ConnectionWatch,
+    TextFrames,
+    TransportWSHandler,
+    connection_viewer,
+)
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -86,6 +97,43 @@ class OperationName(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, RequestContext):
             facts_of(context.request.scope).operation = self.execution_context.operation_name
+
+
+class StreamedErrors(SchemaExtension):
+    """A subscription's results (WebSocket, SSE) carry errors shaped as HTTP's do: the
+    message for the client, `extensions.code`, nothing internal."""
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [client_error(error) for error in errors]
+        yield
+
+
+def client_error(error: GraphQLError) -> GraphQLError:
+    """`error` as format_error writes it, for a transport that formats errors itself.
+    A failure of a subscription's event source is about no part of the request (no path,
+    no node): unless it is a GraphError it is a bug, not bad input."""
+    original = error.original_error
+    if (
+        original is not None
+        and not isinstance(original, GraphError | GraphQLError)
+        and error.path is None
+        and not error.nodes
+    ):
+        logger.error("a subscription's event source failed", exc_info=original)
+        masked = GraphError(INTERNAL_MESSAGE)  # its code: INTERNAL_SERVER_ERROR, formatted again
+        return GraphQLError(INTERNAL_MESSAGE, original_error=masked, extensions=masked.extensions())
+    formatted = format_error(error)
+    return GraphQLError(
+        formatted["message"],
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,  # formatting it again gives the same
+        extensions=formatted["extensions"],
+    )
 
 
 class ReadTransaction(SchemaExtension):
@@ -147,6 +195,8 @@ class _RequestAdapter(StarletteRequestAdapter):
 
 class GraphQLView(GraphQL[RequestContext, None]):
     request_adapter_class = _RequestAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,
@@ -157,10 +207,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
         ide_html: str,
         request_timeout_s: float = 15.0,
         reads: ReadPlanner | None = None,
+        live: Hub | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("subscription_protocols", ())
+        kwargs.setdefault(
+            "subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL)
+        )
+        kwargs.setdefault(
+            "connection_init_wait_timeout", timedelta(seconds=CONNECTION_INIT_TIMEOUT_S)
+        )
+        kwargs.setdefault("max_subscriptions_per_connection", None)  # TransportWSHandler's
         super().__init__(*args, **kwargs)
+        self._live = live
+        self._watches: dict[int, ConnectionWatch] = {}
         self._backend = backend
         self._verifier = verifier
         self._metrics = metrics
@@ -183,7 +242,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response | WebSocket:
         if not isinstance(request, Request):
-            return await super().run(request, context, root_value)
+            return await self._run_websocket(request, root_value)
         facts = facts_of(request.scope)
         try:
             token = bearer_token(request.headers.get("authorization"))
@@ -211,6 +270,30 @@ class GraphQLView(GraphQL[RequestContext, None]):
             if response.status_code == 200 and facts.request_error:
                 response.status_code = 400
         return response
+
+    async def _run_websocket(self, websocket: WebSocket, root_value: Any) -> WebSocket:
+        context = await self.get_context(websocket, websocket)
+        self._metrics.live_connections.inc()
+        try:
+            answered = await super().run(websocket, context, root_value)
+        finally:
+            self._metrics.live_connections.dec()
+            watch = self._watches.pop(id(context), None)
+            if watch is not None:
+                watch.stop()
+        if not isinstance(answered, WebSocket):
+            raise TypeError("a WebSocket was answered with an HTTP response")
+        return answered
+
+    async def on_ws_connect(self, context: RequestContext) -> None:
+        """`connection_init`: the caller, or 4403 (graph/ws.py)."""
+        try:
+            viewer = await connection_viewer(context.connection_params, self._verifier)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message}) from exc
+        context.viewer = viewer
+        if isinstance(context.request, WebSocket):
+            self._watches[id(context)] = ConnectionWatch(context.request, viewer)
 
     async def _answer(
         self, request: Request, facts: RequestFacts, context: Any, root_value: Any
@@ -296,8 +379,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
-        if not isinstance(request, Request) or not isinstance(response, Response):
-            raise TypeError("GraphQL over websockets is not served")
+        if isinstance(request, WebSocket):
+            return RequestContext(
+                request=request, response=None, backend=self._backend, viewer=None, live=self._live
+            )
+        if not isinstance(response, Response):
+            raise TypeError("an HTTP request without an HTTP response")
         facts = facts_of(request.scope)
         return RequestContext(
             request=request,
@@ -305,6 +392,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             backend=self._backend,
             viewer=facts.viewer,
             store_failure=facts.store_failure,
+            live=self._live,
         )
 
     async def process_result(

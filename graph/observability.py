@@ -76,6 +76,27 @@ class Metrics:
             "Database connections checked out of the pool (0 on the pg_graphql backend).",
             registry=self.registry,
         )
+        self.live_connections = Gauge(
+            "graph_live_connections",
+            "Open WebSocket connections.",
+            registry=self.registry,
+        )
+        self.live_subscriptions = Gauge(
+            "graph_live_subscriptions",
+            "Live subscriptions (WebSocket and SSE).",
+            registry=self.registry,
+        )
+        self.events_delivered = Counter(
+            "graph_live_events_delivered",
+            "Session events handed to subscribers.",
+            registry=self.registry,
+        )
+        self.delivery_latency = Histogram(
+            "graph_live_delivery_seconds",
+            "From a session's change in the database to its event's delivery.",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
 
     def operation_label(self, name: str | None) -> str:
         """Clients name operations; keep the label set bounded all the same."""
@@ -105,6 +126,10 @@ class Metrics:
         for code in codes:
             self.errors.labels(code=code).inc()
         return outcome
+
+    def observe_delivery(self, seconds: float) -> None:
+        self.events_delivered.inc()
+        self.delivery_latency.observe(seconds)
 
     def observe_store_call(self, call: str, seconds: float) -> None:
         child = self._call_children.get(call)

@@ -17,6 +17,7 @@ from uuid import UUID
 from graph.auth import Claims
 
 if TYPE_CHECKING:
+    from graph.live.changes import ChangeSource
     from graph.reads.plan import ReadPlan
     from graph.reads.planner import CompiledReader
 
@@ -181,6 +182,11 @@ class Backend(Protocol):
     ) -> Row: ...
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID: ...
+
+    def change_source(self) -> ChangeSource | None:
+        """Where this store announces committed changes, for live subscriptions; None
+        when it has no such source (yet)."""
+        ...
 
     def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
         """One store request that answers the whole planned query, or None when this

@@ -23,6 +23,7 @@ from graph.backends.base import (
     Row,
     SessionPageRequest,
 )
+from graph.live.changes import ChangeSource
 from graph.reads.plan import ReadPlan
 from graph.reads.planner import CompiledReader
 
@@ -110,6 +111,9 @@ class TimedBackend:
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID:
         return await self._timed("delete_session", self.inner.delete_session(viewer, session_id))
+
+    def change_source(self) -> ChangeSource | None:
+        return self.inner.change_source()
 
     def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
         """Compiled reads are timed by the view (`call="compiled_read"`)."""

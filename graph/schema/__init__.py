@@ -20,6 +20,7 @@ from graph.errors import GraphError
 from graph.limits import Limits, validation_rules
 from graph.schema.mutations import Mutation
 from graph.schema.queries import Query
+from graph.schema.subscriptions import Subscription
 
 logger = logging.getLogger("graph.errors")
 
@@ -58,7 +59,12 @@ def build_schema(
     extensions.append(lambda: AddValidationRules(rules))
     extensions.append(lambda: MaxTokensLimiter(limits.max_tokens))
     extensions.extend(extra_extensions)
-    return SessionGraphSchema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
+    return SessionGraphSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,  # type: ignore[arg-type]
+    )
 
 
 __all__ = ["build_schema"]

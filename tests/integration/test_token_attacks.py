@@ -77,6 +77,7 @@ ATTACKS = {
 async def guarded(backend: Backend) -> AsyncIterator[tuple[GraphClient, CountingBackend]]:
     counting = CountingBackend(backend)
     app = create_app(settings_for_tests(supabase_jwt_issuer=ISSUER), backend=counting)  # type: ignore[arg-type]
+    counting.calls = 0  # the wiring asks the store for its change source: no store work
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gateway"
     ) as http:

@@ -37,6 +37,7 @@ from graph.backends.pg_graphql.documents import load_documents
 from graph.backends.pg_graphql.rows import Rows
 from graph.backends.pg_graphql.values import pg_graphql_cursor
 from graph.errors import NotFound
+from graph.live.changes import ChangeSource
 from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader
 from graph.schema.model import graph_schema
@@ -89,6 +90,10 @@ class PgGraphqlBackend:
         return await self._upstream.execute(viewer, operation, request)
 
     # Reads, compiled: one upstream request per query
+
+    def change_source(self) -> ChangeSource | None:
+        """None until the Realtime source lands (a subscription here is FAILED_PRECONDITION)."""
+        return None
 
     def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
         read = compile_read(plan)

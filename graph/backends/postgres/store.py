@@ -26,8 +26,10 @@ from graph.backends.base import (
     SessionPageRequest,
 )
 from graph.backends.postgres.compiled import CompiledRead, compile_read
+from graph.backends.postgres.listener import listening
 from graph.backends.postgres.transactions import Transactions, open_pool, plain
 from graph.errors import NotFound
+from graph.live.changes import ChangeSource
 from graph.reads.finish import finisher
 from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader
@@ -108,15 +110,20 @@ DELETE_SESSION = "select public.delete_session($1)"
 
 
 class PostgresBackend:
-    def __init__(self, transactions: Transactions) -> None:
+    def __init__(self, transactions: Transactions, dsn: str | None = None) -> None:
         self._transactions = transactions
+        self._dsn = dsn
 
     @classmethod
     async def connect(
         cls, dsn: str, *, pool_size: int = 10, statement_timeout_ms: int = 5000
     ) -> PostgresBackend:
         pool = await open_pool(dsn, size=pool_size, statement_timeout_ms=statement_timeout_ms)
-        return cls(Transactions(pool))
+        return cls(Transactions(pool), dsn)
+
+    def change_source(self) -> ChangeSource | None:
+        """Announcements heard on a LISTEN connection of its own (listener.py)."""
+        return listening(self._dsn) if self._dsn is not None else None
 
     async def close(self) -> None:
         await self._transactions.pool.close()
