@@ -141,12 +141,12 @@ class LiveGateway:
 
 @asynccontextmanager
 async def live_gateway(
-    database: Database, backend: Backend | None = None
+    database: Database, backend: Backend | None = None, **settings: object
 ) -> AsyncIterator[LiveGateway]:
     """The gateway on a loopback socket (a Postgres backend of its own unless given)."""
     opened = backend or await PostgresBackend.connect(database.app_dsn, pool_size=4)
     sock = loopback_socket()
-    server = await serve(create_app(settings_for_tests(), backend=opened), sock)
+    server = await serve(create_app(settings_for_tests(**settings), backend=opened), sock)
     port = sock.getsockname()[1]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
