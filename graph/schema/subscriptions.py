@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
 from starlette.websockets import WebSocket
@@ -23,7 +24,7 @@ from strawberry.types import Info
 from graph.auth import Claims
 from graph.backends.base import Backend, SessionPageRequest
 from graph.context import RequestContext
-from graph.errors import FailedPrecondition, NotFound, Unauthenticated
+from graph.errors import FailedPrecondition, NotFound, Unauthenticated, UpstreamUnavailable
 from graph.live.changes import ChangeKind, SessionChange
 from graph.live.hub import Feed, Hub, Resync
 from graph.schema.arguments import SESSION_ID
@@ -31,6 +32,8 @@ from graph.schema.model import ExecutorOnly, reads
 from graph.schema.types import Session
 
 RESYNC_SESSIONS = 100  # the most recently updated sessions a user feed re-reads
+RESYNC_ATTEMPTS = 8  # about 10 s of a store coming back
+T = TypeVar("T")
 LIVE = ExecutorOnly("a subscription and its events: executed per delivery, field by field")
 
 
@@ -150,7 +153,7 @@ async def _session_stream(
         while True:
             found = await _next(feed, subscriber.expires)
             if isinstance(found, Resync):
-                [row] = await subscriber.store.sessions_by_id(viewer, [target])
+                [row] = await _retrying(lambda: subscriber.store.sessions_by_id(viewer, [target]))
                 known = feed.known_version(target) or 0
                 if row is None:
                     found = _change(ChangeKind.DELETED, target, viewer, known)
@@ -174,7 +177,10 @@ async def _user_stream(
         while True:
             found = await _next(feed, subscriber.expires)
             if isinstance(found, Resync):
-                for change in await _moved(subscriber.store, subscriber.viewer, feed, since):
+                moved = await _retrying(
+                    lambda: _moved(subscriber.store, subscriber.viewer, feed, since)
+                )
+                for change in moved:
                     yield subscriber.deliver(change)
                 continue
             yield subscriber.deliver(found)
@@ -195,6 +201,19 @@ async def _moved(store: Backend, viewer: Claims, feed: Feed, since: float) -> li
             feed.seen(row["id"], row["version"])
             moved.append(_change(ChangeKind.CHANGED, row["id"], viewer, row["version"]))
     return moved
+
+
+async def _retrying(read: Callable[[], Awaitable[T]]) -> T:
+    """A re-read after the change source recovered: the store may be coming back too (a
+    restarted Postgres), so a retryable failure waits and tries again."""
+    delay = 0.1
+    for _ in range(RESYNC_ATTEMPTS - 1):
+        try:
+            return await read()
+        except UpstreamUnavailable:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    return await read()
 
 
 async def _next(feed: Feed, expires: float | None) -> SessionChange | Resync:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
 from graph.auth import mint_token
+from graph.embedded import EmbeddedPostgres
+from graph.migrate import migrate
 from tests.support import TEST_JWT_SECRET, GraphClient, User, new_user
 from tests.support.examples import example_operation
 from tests.support.live import (
@@ -324,3 +327,60 @@ async def test_an_sse_stream_ends_unauthenticated_when_its_token_expires(
         assert error["extensions"]["code"] == "UNAUTHENTICATED"
         assert lines[-1] == {"complete": True}
     assert not any(events([line]) for line in lines)
+
+
+async def test_every_subscriber_ends_at_the_latest_version_after_postgres_restarts(
+    tmp_path: Path,
+) -> None:
+    """Postgres stopped and started under live subscriptions: writes acknowledged before,
+    and after, reach every subscriber, live or by the re-read after the LISTEN connection
+    is back; none goes back."""
+    embedded = EmbeddedPostgres(tmp_path / "pg")
+    await asyncio.to_thread(embedded.start)
+    try:
+        await migrate(embedded.admin_dsn)
+        database = Database(
+            admin_dsn=embedded.admin_dsn, app_dsn=embedded.app_dsn, embedded=embedded
+        )
+        async with asyncio.timeout(180), live_gateway(database) as live:  # a net for a hang
+            alice = new_user()
+            sessions = [(await _create(live.client, alice))[0] for _ in range(3)]
+            async with (
+                live.subscribe(SESSION_LIVE, {"id": sessions[0]}, token=alice.token) as one,
+                live.subscribe(MY_SESSIONS_LIVE, token=alice.token) as mine,
+            ):
+                latest = {s: await _revise(live.client, alice, s, 0) for s in sessions}
+                await asyncio.to_thread(embedded.stop)
+                await asyncio.to_thread(embedded.start)
+                for n, session_id in enumerate(sessions):
+                    latest[session_id] = await _revise_when_back(live.client, alice, session_id, n)
+                heard_one = await one.until(_is_event_at(latest[sessions[0]]))
+                heard: dict[str, int] = {}
+
+                def caught_up(line: Line) -> bool:
+                    for e in events([line]):
+                        heard[e["sessionId"]] = max(heard.get(e["sessionId"], 0), e["version"])
+                    return all(heard.get(s, 0) >= v for s, v in latest.items())
+
+                heard_mine = await mine.until(caught_up)
+        for seen in (events(heard_one), events(heard_mine)):
+            by_session: dict[str, list[int]] = {}
+            for e in seen:
+                by_session.setdefault(e["sessionId"], []).append(e["version"])
+            assert all(v == sorted(set(v)) for v in by_session.values())
+    finally:
+        await asyncio.to_thread(embedded.stop)
+
+
+async def _revise_when_back(client: GraphClient, user: User, session_id: str, n: int) -> int:
+    """A write, retried while the store is coming back (UPSTREAM_UNAVAILABLE)."""
+    while True:
+        reply = await client.execute(
+            example_operation("AddRevision"),
+            {"input": {"sessionId": session_id, "content": f"after {n}"}},
+            user=user,
+        )
+        if reply.codes != ["UPSTREAM_UNAVAILABLE"]:
+            version: int = reply.ok()["addRevision"]["session"]["version"]
+            return version
+        await asyncio.sleep(0.1)
