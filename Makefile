@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 GRAPHIQL_DIR := .graphiql
-GRAPHIQL_JS  := $(GRAPHIQL_DIR)/node_modules/graphiql/graphiql.min.js
+GRAPHIQL_JS  := $(GRAPHIQL_DIR)/node_modules/graphql-ws/umd/graphql-ws.min.js
 JS_CLIENTS   := tests/js/node_modules/.package-lock.json
 
 .PHONY: serve test lint typecheck install export-schema graphiql-assets js-clients reliability bench clean
@@ -33,12 +33,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# GraphiQL and React for the browser test (and for GRAPH_GRAPHIQL_ASSETS), from npm.
+# GraphiQL, React and graphql-ws for the browser tests (and GRAPH_GRAPHIQL_ASSETS), from npm.
 graphiql-assets: $(GRAPHIQL_JS)
 
 $(GRAPHIQL_JS):
 	npm install --no-save --no-audit --no-fund --prefix $(GRAPHIQL_DIR) \
-		graphiql@3.8.3 react@18.2.0 react-dom@18.2.0
+		graphiql@3.8.3 react@18.2.0 react-dom@18.2.0 graphql-ws@6.4.2
 
 # The npm clients the tests drive the gateway with (graphql-http's audit, ...), as locked.
 js-clients: $(JS_CLIENTS)

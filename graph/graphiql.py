@@ -31,6 +31,11 @@ ASSETS: dict[str, tuple[str, str, str]] = {
         "https://unpkg.com/graphiql@3.8.3/graphiql.min.js",
         "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
     ),
+    "graphql-ws.js": (
+        "graphql-ws/umd/graphql-ws.min.js",
+        "https://unpkg.com/graphql-ws@6.4.2/umd/graphql-ws.min.js",
+        "sha384-mxvR4Mzbsb6QVx/9xI2gtQikQA6m8zMDBFnu3l//4/ROsWt7y2sUGWd+/tYQqDm7",
+    ),
     "graphiql.css": (
         "graphiql/graphiql.min.css",
         "https://unpkg.com/graphiql@3.8.3/graphiql.min.css",
@@ -63,15 +68,46 @@ _PAGE = """<!doctype html>
   <script src="{react_js}"{react_js_sri}></script>
   <script src="{react_dom_js}"{react_dom_js_sri}></script>
   <script src="{graphiql_js}"{graphiql_js_sri}></script>
+  <script src="{graphql_ws_js}"{graphql_ws_js_sri}></script>
   <script>
     const tokenInput = document.getElementById("token");
     tokenInput.value = localStorage.getItem("session-graph-token") || "";
     tokenInput.addEventListener("input", () =>
       localStorage.setItem("session-graph-token", tokenInput.value.trim()));
+    // Subscriptions go over WebSocket (graphql-transport-ws), with the token in
+    // connection_init; a new token opens a new socket.
+    const socketUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host
+      + location.pathname;
+    let socket = null, socketToken = null;
+    function liveClient(token) {{
+      if (socket === null || socketToken !== token) {{
+        if (socket !== null) socket.dispose();
+        socketToken = token;
+        socket = graphqlWs.createClient({{
+          url: socketUrl, lazy: true, retryAttempts: 0,
+          connectionParams: token ? {{Authorization: "Bearer " + token}} : {{}},
+        }});
+      }}
+      return socket;
+    }}
+    function isSubscription(params) {{
+      const words = params.query.replace(/#[^\\n]*/g, " ")
+        .match(/[_A-Za-z][_0-9A-Za-z]*|\\{{/g) || [];
+      const kinds = ["query", "mutation", "subscription"];
+      if (params.operationName) {{
+        for (let i = 0; i + 1 < words.length; i++) {{
+          if (words[i + 1] === params.operationName && kinds.includes(words[i])) {{
+            return words[i] === "subscription";
+          }}
+        }}
+      }}
+      return words[0] === "subscription";
+    }}
     async function fetcher(params, options) {{
+      const token = tokenInput.value.trim();
+      if (isSubscription(params)) return liveClient(token).iterate(params);
       const headers = {{"Content-Type": "application/json", "Accept": "application/json",
                        ...((options && options.headers) || {{}})}};
-      const token = tokenInput.value.trim();
       if (token) headers["Authorization"] = "Bearer " + token;
       const response = await fetch(window.location.pathname, {{
         method: "POST", headers, body: JSON.stringify(params)}});

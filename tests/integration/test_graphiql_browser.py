@@ -4,6 +4,7 @@ page, save a screenshot. Runs wherever Chromium is installed (.ci/run installs i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -72,3 +73,53 @@ async def test_graphiql_runs_a_query_with_a_dev_token(tmp_path: Path) -> None:
     assert str(user) in result
     assert screenshot.stat().st_size > 10_000
     print(f"GraphiQL screenshot: {screenshot}")
+
+
+async def test_graphiql_runs_a_subscription(tmp_path: Path) -> None:
+    """A subscription typed into GraphiQL runs over WebSocket with the page's token and
+    shows the event a write made meanwhile."""
+    import httpx  # noqa: PLC0415
+    from playwright.async_api import async_playwright  # noqa: PLC0415
+
+    data_dir = tmp_path / "data"
+    user = uuid.uuid4()
+    subscription = "subscription Live { mySessionEvents { kind version session { title } } }"
+    with running_service(data_dir, free_port(), GRAPH_GRAPHIQL_ASSETS=str(ASSETS_DIR)) as url:
+        token = cli_token(data_dir, user)
+        metrics = url.removesuffix("/graphql") + "/metrics"
+        async with (
+            async_playwright() as playwright,
+            httpx.AsyncClient(timeout=30) as http,
+        ):
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 720})
+                await page.goto(url)
+                await page.wait_for_selector(".graphiql-execute-button", timeout=30_000)
+                await page.fill("#token", token)
+                await page.evaluate(
+                    "q => document.querySelector('.graphiql-query-editor .CodeMirror')"
+                    ".CodeMirror.setValue(q)",
+                    subscription,
+                )
+                await page.click(".graphiql-execute-button")
+                async with asyncio.timeout(30):
+                    while "graph_live_subscriptions 1.0" not in (await http.get(metrics)).text:  # noqa: ASYNC110 - the server process's state
+                        await asyncio.sleep(0.05)
+                created = await http.post(
+                    url,
+                    json={
+                        "query": 'mutation { createSession(input: {title: "from GraphiQL"})'
+                        " { session { id } } }"
+                    },
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert created.status_code == 200
+                await page.wait_for_function(SHOWS_TEXT, arg="from GraphiQL", timeout=30_000)
+                result = await page.inner_text(".graphiql-response")
+            finally:
+                await browser.close()
+    assert '"mySessionEvents"' in result
+    assert '"CREATED"' in result or '"CHANGED"' in result
