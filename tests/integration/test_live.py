@@ -384,3 +384,16 @@ async def _revise_when_back(client: GraphClient, user: User, session_id: str, n:
             version: int = reply.ok()["addRevision"]["session"]["version"]
             return version
         await asyncio.sleep(0.1)
+
+
+async def test_a_subscription_obeys_the_limits_queries_do(live: LiveGateway) -> None:
+    """Over the alias limit: refused before it runs, with the code a query would get."""
+    alice = new_user()
+    aliases = " ".join(f"v{n}: version" for n in range(16))
+    query = f"subscription {{ mySessionEvents {{ {aliases} }} }}"
+    async with live.subscribe(query, token=alice.token, wait=False) as sub:
+        lines = await sub.until(lambda line: "error" in line or "next" in line)
+    [error] = lines[-1]["error"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "alias" in error["message"].lower()
+    assert await live.subscriptions() == 0
