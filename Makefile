@@ -55,7 +55,7 @@ reliability: $(STAMP)
 	$(BIN)/python -m tests.reliability
 
 # The gateway against PostGraphile 4.14 and the asyncpg floor; writes docs/PERFORMANCE.md.
-bench: $(STAMP)
+bench: $(STAMP) js-clients
 	$(BIN)/python -m bench.run
 
 export-schema: $(STAMP)

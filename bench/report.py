@@ -11,6 +11,8 @@ import subprocess
 
 import psutil
 
+from bench.live import LiveFigures
+from bench.live import report_section as live_section
 from bench.measure import Machine, Run
 from bench.overhead import Overhead
 from bench.workload import (
@@ -42,6 +44,7 @@ def write_report(
     writes: dict[str, list[float]],
     machine: Machine,
     overhead: Overhead,
+    live: LiveFigures,
 ) -> str:
     rows = []
     ratios = {}
@@ -92,7 +95,8 @@ def write_report(
     summary = (
         f"vs PostGraphile: session throughput x{s_tp:.2f}, p95 x{s_p95:.2f}; "
         f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor; "
-        f"session screen +{screen_cost:.0%} over session"
+        f"session screen +{screen_cost:.0%} over session; live delivery p50 {live.p50_ms:.0f} ms, "
+        f"p99 {live.p99_ms:.0f} ms over {live.subscriptions} subscriptions"
     )
     text = f"""# Performance: the gateway, PostGraphile 4.14 and the asyncpg floor
 
@@ -129,6 +133,7 @@ Writes, gateway only (PostGraphile has no equivalent of our rules-in-functions A
 Peak RSS per server process under load: gateway {machine.peak_rss_mb.get("gateway", 0):.0f} MB,
 PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
 
+{live_section(live)}
 ## Against the targets
 
 | target | result | |
@@ -140,6 +145,8 @@ PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
 | `session` ≥ 60 % of the asyncpg floor | {s_floor:.0%} | {verdict(s_floor >= 0.6)} |
 | the session screen costs ≤ 25 % more than `session` (time per request) | +{screen_cost:.0%} | {verdict(screen_cost <= 0.25)} |
 | peak RSS ≤ 200 MB per worker | {machine.peak_rss_mb.get("gateway", 0):.0f} MB | {verdict(machine.peak_rss_mb.get("gateway", 1e9) <= 200)} |
+| live: delivery p50 ≤ 50 ms, p99 ≤ 250 ms (write sent to event received) | {live.p50_ms:.1f} / {live.p99_ms:.1f} ms | {verdict(live.p50_ms <= 50 and live.p99_ms <= 250)} |
+| live: no event missing at the end, RSS ≤ 300 MB with 1,000 subscriptions | {live.missing} missing, {live.peak_rss_mb:.0f} MB | {verdict(live.missing == 0 and live.peak_rss_mb <= 300 and live.subscriptions == 1000)} |
 | pg_graphql backend adds ≤ 1 ms p50 over the stand-in | +{overhead.added:.2f} ms ({overhead.gateway:.2f} against {overhead.direct:.2f} ms, `sessions`, one connection; a bare forwarding proxy adds +{overhead.any_hop:.2f} ms) | {verdict(overhead.added <= 1)} |
 
 {{analysis}}

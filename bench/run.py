@@ -23,6 +23,8 @@ from pathlib import Path
 
 import psutil
 
+from bench.live import measure_live
+from bench.live import report_section as live_section
 from bench.measure import Machine, Run, ensure_tools, floor, sample_rss, wait_for, wrk
 from bench.overhead import pg_graphql_overhead
 from bench.report import write_report
@@ -223,6 +225,8 @@ def main() -> int:
             screen = measure_screen(servers, tmp_path)
             writes = measure_writes(servers, tmp_path)
             stop.append(True)
+            live = measure_live(embedded, servers.sessions, servers.env)
+            print(live_section(live), flush=True)
             overhead = pg_graphql_overhead(
                 embedded.app_dsn, servers.sessions, tmp_path, servers.env, servers.processes
             )
@@ -243,6 +247,7 @@ def main() -> int:
         writes=writes,
         machine=machine,
         overhead=overhead,
+        live=live,
     )
     print(REPORT.read_text())
     print(summary)

@@ -39,6 +39,7 @@ class Feed:
         self._yielded: dict[uuid.UUID, tuple[int, int]] = {}
         self._resync = False
         self._wake = asyncio.Event()
+        self.started = False  # its subscription has begun (what it follows was read)
         self.closed = False
 
     def seen(self, session_id: uuid.UUID, version: int) -> None:
@@ -119,7 +120,13 @@ class Hub:
         return feed
 
     def subscriptions(self) -> int:
-        return sum(self._counts.values())
+        """Live subscriptions: begun, not yet ended (the metric)."""
+        return sum(
+            1
+            for feeds in (*self._by_session.values(), *self._by_user.values())
+            for feed in feeds
+            if feed.started
+        )
 
     def publish(self, change: SessionChange) -> None:
         for feed in (*self._by_session.get(change.session_id, ()),):

@@ -99,7 +99,9 @@ class Subscription:
         if row is None:
             feed.close()
             raise NotFound("session not found")
-        feed.seen(target, row["version"])
+        # Every change from the feed's opening on is delivered, including one committed
+        # while the session was read: the subscriber has not seen that version.
+        feed.started = True
         return _session_stream(subscriber, feed, target)
 
     @strawberry.subscription(
@@ -110,6 +112,7 @@ class Subscription:
     ) -> AsyncIterator[SessionEvent]:
         subscriber = _subscriber(info)
         feed = subscriber.hub.open(subscriber.viewer.user_id, None)
+        feed.started = True
         return _user_stream(subscriber, feed, time.time())
 
 
