@@ -81,7 +81,13 @@ async def test_a_sessions_events_follow_its_commits_in_version_order(live: LiveG
             )
         ).ok()["abandonSession"]["session"]["version"]
         lines = await sub.until(_is_event_at(ended))
+        connections = await live.metric("graph_live_connections")
+        delivered = await live.metric("graph_live_events_delivered_total")
+        latencies = await live.metric("graph_live_delivery_seconds_count")
     seen = events(lines)
+    assert connections == 1
+    assert delivered >= len(events(lines))
+    assert latencies == delivered
     assert [e["version"] for e in seen] == sorted({e["version"] for e in seen})  # increasing
     assert {e["version"] for e in seen} <= {*versions, ended}
     assert seen[-1]["kind"] == "ABANDONED"
@@ -397,3 +403,52 @@ async def test_a_subscription_obeys_the_limits_queries_do(live: LiveGateway) -> 
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "alias" in error["message"].lower()
     assert await live.subscriptions() == 0
+
+
+async def _closed_with(ws_url: str, *, subprotocol: str, send: list[dict[str, Any]]) -> int:
+    """The close code a hand-rolled client gets: what a hostile client (not a frontend's
+    library) can do on the socket."""
+    from websockets.asyncio.client import connect  # noqa: PLC0415
+    from websockets.exceptions import ConnectionClosed  # noqa: PLC0415
+    from websockets.typing import Subprotocol  # noqa: PLC0415
+
+    async with connect(ws_url, subprotocols=[Subprotocol(subprotocol)]) as socket:
+        try:
+            for message in send:
+                await socket.send(json.dumps(message))
+            async with asyncio.timeout(WAIT_S):
+                while True:
+                    await socket.recv()
+        except ConnectionClosed as closed:
+            if closed.rcvd is None:
+                raise AssertionError("closed without a close frame") from closed
+            return closed.rcvd.code
+    raise AssertionError("the socket was not closed")
+
+
+async def test_the_legacy_graphql_ws_protocol_is_not_served(live: LiveGateway) -> None:
+    """Its handler once let `start` skip `connection_init` (GHSA-vpwc-v33q-mq89)."""
+    code = await _closed_with(
+        live.ws_url,
+        subprotocol="graphql-ws",
+        send=[{"type": "start", "id": "1", "payload": {"query": MY_SESSIONS_LIVE}}],
+    )
+    assert code == 4406
+    assert await live.subscriptions() == 0
+
+
+async def test_subscribing_before_connection_init_closes_with_4401(live: LiveGateway) -> None:
+    code = await _closed_with(
+        live.ws_url,
+        subprotocol="graphql-transport-ws",
+        send=[{"type": "subscribe", "id": "1", "payload": {"query": MY_SESSIONS_LIVE}}],
+    )
+    assert code == 4401
+    assert await live.subscriptions() == 0
+
+
+async def test_a_connection_that_never_initialises_is_closed_after_10_s(
+    live: LiveGateway,
+) -> None:
+    code = await _closed_with(live.ws_url, subprotocol="graphql-transport-ws", send=[])
+    assert code == 4408

@@ -28,8 +28,6 @@ NODE = shutil.which("node")
 INSTALLED = NODE is not None and (CLIENTS / "node_modules" / "graphql-ws").is_dir()
 WAIT_S = 30.0  # for what must happen; only a broken gateway makes a test wait this long
 
-_SUBSCRIPTIONS = re.compile(r"^graph_live_subscriptions (\S+)$", re.MULTILINE)
-
 Line = dict[str, Any]
 
 
@@ -126,10 +124,14 @@ class LiveGateway:
             await client.close()
 
     async def subscriptions(self) -> int:
+        return int(await self.metric("graph_live_subscriptions"))
+
+    async def metric(self, name: str) -> float:
+        """One sample of the gateway's /metrics, 0 when it has none yet."""
         async with httpx.AsyncClient() as http:
             text = (await http.get(self.http_url.removesuffix("/graphql") + "/metrics")).text
-        found = _SUBSCRIPTIONS.search(text)
-        return int(float(found.group(1))) if found else 0
+        found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
 
     async def until_subscriptions(self, holds: Callable[[int], bool]) -> None:
         """Polls the gateway's own metric: the server side of a subscription is out of
