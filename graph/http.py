@@ -35,7 +35,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from graph.auth import Claims, TokenVerifier, bearer_token
 from graph.backends.base import Backend
@@ -285,8 +285,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             raise TypeError("a WebSocket was answered with an HTTP response")
         return answered
 
-    async def on_ws_connect(self, context: RequestContext) -> None:
-        """`connection_init`: the caller, or 4403 (graph/ws.py)."""
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType:
+        """`connection_init`: the caller, or 4403 (graph/ws.py); a bare connection_ack."""
         try:
             viewer = await connection_viewer(context.connection_params, self._verifier)
         except Unauthenticated as exc:
@@ -294,6 +294,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         context.viewer = viewer
         if isinstance(context.request, WebSocket):
             self._watches[id(context)] = ConnectionWatch(context.request, viewer)
+        return UnsetType()  # the one UNSET
 
     async def _answer(
         self, request: Request, facts: RequestFacts, context: Any, root_value: Any

@@ -452,3 +452,24 @@ async def test_a_connection_that_never_initialises_is_closed_after_10_s(
 ) -> None:
     code = await _closed_with(live.ws_url, subprotocol="graphql-transport-ws", send=[])
     assert code == 4408
+
+
+async def test_the_server_pings_a_quiet_connection(
+    live: LiveGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proxies keep a socket that carries pings open; a client answers with pong."""
+    from websockets.asyncio.client import connect  # noqa: PLC0415
+    from websockets.typing import Subprotocol  # noqa: PLC0415
+
+    monkeypatch.setattr("graph.ws.PING_INTERVAL_S", 0.1)
+    alice = new_user()
+    async with (
+        asyncio.timeout(WAIT_S),
+        connect(live.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket,
+    ):
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {alice.token}"}}
+        await socket.send(json.dumps(init))
+        assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+        assert json.loads(await socket.recv()) == {"type": "ping"}
+        await socket.send(json.dumps({"type": "pong"}))
+        assert json.loads(await socket.recv()) == {"type": "ping"}
