@@ -109,7 +109,7 @@ class Serving:
     store: Backend
     view: GraphQLView
     live: Hub | None  # where the store announces changes: subscriptions' fan-out
-    changes: ChangeSource | None
+    changes: ChangeSource | None  # the store's process-wide feed of them, if it has one
 
 
 class Gateway:
@@ -134,8 +134,13 @@ class Gateway:
 
     def serve_with(self, backend: Backend) -> Serving:
         store = TimedBackend(backend, self.metrics.observe_store_call)
-        changes = store.change_source()
-        live = Hub(on_delivery=self.metrics.observe_delivery) if changes is not None else None
+        source = store.change_source()
+        live = (
+            Hub(on_delivery=self.metrics.observe_delivery, follow=source.follow)
+            if source is not None
+            else None
+        )
+        changes = source.run if source is not None else None
         if live is not None:
             self.metrics.live_subscriptions.set_function(live.subscriptions)
         reads = (

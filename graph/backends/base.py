@@ -17,7 +17,7 @@ from uuid import UUID
 from graph.auth import Claims
 
 if TYPE_CHECKING:
-    from graph.live.changes import ChangeSource
+    from graph.live.changes import LiveSource
     from graph.reads.plan import ReadPlan
     from graph.reads.planner import CompiledReader
 
@@ -183,7 +183,7 @@ class Backend(Protocol):
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID: ...
 
-    def change_source(self) -> ChangeSource | None:
+    def change_source(self) -> LiveSource | None:
         """Where this store announces committed changes, for live subscriptions; None
         when it has no such source (yet)."""
         ...

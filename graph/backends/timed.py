@@ -23,7 +23,7 @@ from graph.backends.base import (
     Row,
     SessionPageRequest,
 )
-from graph.live.changes import ChangeSource
+from graph.live.changes import LiveSource
 from graph.reads.plan import ReadPlan
 from graph.reads.planner import CompiledReader
 
@@ -112,7 +112,7 @@ class TimedBackend:
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID:
         return await self._timed("delete_session", self.inner.delete_session(viewer, session_id))
 
-    def change_source(self) -> ChangeSource | None:
+    def change_source(self) -> LiveSource | None:
         return self.inner.change_source()
 
     def compile_read(self, plan: ReadPlan) -> CompiledReader | None:

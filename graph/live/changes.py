@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+
+if TYPE_CHECKING:
+    from graph.auth import Claims
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +47,19 @@ class SessionChange:
 def parse_announcement(text: str) -> SessionChange | None:
     """From migrations/0011's `{"topics", "event", "payload"}`; None (logged) if malformed."""
     try:
-        payload = orjson.loads(text)["payload"]
+        found = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        found = None
+    payload = found.get("payload") if isinstance(found, dict) else None
+    return change_of(payload, text)
+
+
+def change_of(payload: object, seen_as: str | None = None) -> SessionChange | None:
+    """An announcement's payload (`{kind, session_id, user_id, version, at}`), as the LISTEN
+    channel and Realtime broadcasts carry it; None (logged) if malformed."""
+    try:
+        if not isinstance(payload, dict):
+            raise TypeError(type(payload).__name__)
         return SessionChange(
             kind=ChangeKind(payload["kind"]),
             session_id=uuid.UUID(payload["session_id"]),
@@ -51,8 +67,8 @@ def parse_announcement(text: str) -> SessionChange | None:
             version=int(payload["version"]),
             at=float(payload["at"]),
         )
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        logger.warning("an announcement this gateway cannot read: %.200s", text)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("an announcement this gateway cannot read: %.200s", seen_as or payload)
         return None
 
 
@@ -64,4 +80,17 @@ class ChangeSink(Protocol):
 
 
 ChangeSource = Callable[[ChangeSink], Coroutine[Any, Any, None]]
-"""Feeds a sink until cancelled (a store's event source: LISTEN, Realtime, ...)."""
+"""Feeds a sink until cancelled: one feed for the whole process (LISTEN)."""
+
+Follow = Callable[["Claims", str, ChangeSink], AbstractAsyncContextManager[None]]
+"""While entered, what a store announces on `topic` (`session:<id>`, `user:<id>`) reaches
+the sink, heard with the viewer's own credentials (Realtime: a private channel joined with
+the caller's JWT). Entering raises NotFound when the store refuses the viewer that topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSource:
+    """How a store announces changes: a process-wide feed, per-subscriber follows, or both."""
+
+    run: ChangeSource | None = None
+    follow: Follow | None = None

@@ -14,10 +14,12 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
+from graph.auth import Claims
 from graph.errors import BadUserInput
-from graph.live.changes import SessionChange
+from graph.live.changes import Follow, SessionChange
 
 MAX_PENDING_SESSIONS = 1000
 SUBSCRIPTIONS_PER_USER = 100
@@ -98,8 +100,10 @@ class Hub:
         *,
         per_user: int = SUBSCRIPTIONS_PER_USER,
         on_delivery: Callable[[float], None] | None = None,
+        follow: Follow | None = None,
     ) -> None:
         self._per_user = per_user
+        self._follow = follow
         self._by_session: defaultdict[uuid.UUID, set[Feed]] = defaultdict(set)
         self._by_user: defaultdict[uuid.UUID, set[Feed]] = defaultdict(set)
         self._counts: defaultdict[uuid.UUID, int] = defaultdict(int)
@@ -118,6 +122,21 @@ class Hub:
         else:
             self._by_session[session_id].add(feed)
         return feed
+
+    @asynccontextmanager
+    async def following(self, viewer: Claims, session_id: uuid.UUID | None) -> AsyncIterator[Feed]:
+        """A feed, and (where the store announces per subscriber) the store's topic for
+        it followed with the viewer's credentials, until the block ends."""
+        feed = self.open(viewer.user_id, session_id)
+        try:
+            if self._follow is None:
+                yield feed
+                return
+            topic = f"session:{session_id}" if session_id is not None else f"user:{viewer.user_id}"
+            async with self._follow(viewer, topic, self):
+                yield feed
+        finally:
+            feed.close()
 
     def subscriptions(self) -> int:
         """Live subscriptions: begun, not yet ended (the metric)."""

@@ -13,6 +13,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
@@ -90,19 +91,22 @@ class Subscription:
     ) -> AsyncIterator[SessionEvent]:
         subscriber = _subscriber(info)
         target = SESSION_ID.read({"id": session_id})
-        feed = subscriber.hub.open(subscriber.viewer.user_id, target)  # before the read
+        held = AsyncExitStack()
         try:
+            # The feed opens before the read: nothing committed in between is lost.
+            feed = await held.enter_async_context(
+                subscriber.hub.following(subscriber.viewer, target)
+            )
             [row] = await subscriber.store.sessions_by_id(subscriber.viewer, [target])
+            if row is None:
+                raise NotFound("session not found")
         except BaseException:
-            feed.close()
+            await held.aclose()
             raise
-        if row is None:
-            feed.close()
-            raise NotFound("session not found")
         # Every change from the feed's opening on is delivered, including one committed
         # while the session was read: the subscriber has not seen that version.
         feed.started = True
-        return _session_stream(subscriber, feed, target)
+        return _session_stream(subscriber, feed, target, held)
 
     @strawberry.subscription(
         description="Every session of the caller's as it changes.", metadata=reads(LIVE)
@@ -111,9 +115,10 @@ class Subscription:
         self, info: Info[RequestContext, None]
     ) -> AsyncIterator[SessionEvent]:
         subscriber = _subscriber(info)
-        feed = subscriber.hub.open(subscriber.viewer.user_id, None)
+        held = AsyncExitStack()
+        feed = await held.enter_async_context(subscriber.hub.following(subscriber.viewer, None))
         feed.started = True
-        return _user_stream(subscriber, feed, time.time())
+        return _user_stream(subscriber, feed, time.time(), held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +140,7 @@ def _subscriber(info: Info[RequestContext, None]) -> _Subscriber:
     viewer = context.require_viewer()
     store = context.store()
     if context.live is None:
-        raise FailedPrecondition(
-            "live subscriptions are not available on this backend yet (pg_graphql: "
-            "its Realtime source is still to come)"
-        )
+        raise FailedPrecondition("live subscriptions are not available on this backend")
     expires = viewer.raw.get("exp")
     ends = (
         float(expires)
@@ -149,8 +151,9 @@ def _subscriber(info: Info[RequestContext, None]) -> _Subscriber:
 
 
 async def _session_stream(
-    subscriber: _Subscriber, feed: Feed, target: uuid.UUID
+    subscriber: _Subscriber, feed: Feed, target: uuid.UUID, held: AsyncExitStack
 ) -> AsyncGenerator[SessionEvent, None]:
+    """`held`: the feed and what follows it, released when the stream ends."""
     viewer = subscriber.viewer
     try:
         while True:
@@ -169,11 +172,11 @@ async def _session_stream(
             if found.kind is ChangeKind.DELETED:
                 return
     finally:
-        feed.close()
+        await held.aclose()
 
 
 async def _user_stream(
-    subscriber: _Subscriber, feed: Feed, since: float
+    subscriber: _Subscriber, feed: Feed, since: float, held: AsyncExitStack
 ) -> AsyncGenerator[SessionEvent, None]:
     """`since`: when the subscription began; a resync reports sessions changed after it."""
     try:
@@ -188,7 +191,7 @@ async def _user_stream(
                 continue
             yield subscriber.deliver(found)
     finally:
-        feed.close()
+        await held.aclose()
 
 
 async def _moved(store: Backend, viewer: Claims, feed: Feed, since: float) -> list[SessionChange]:

@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 
 from graph.auth import mint_token
+from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
 from tests.support import TEST_JWT_SECRET, GraphClient, User, new_user
@@ -30,7 +31,7 @@ from tests.support.live import (
     events,
     live_gateway,
 )
-from tests.support.stores import Database
+from tests.support.stores import TEST_ANON_KEY, Database, RealtimeStandin, Standin
 
 pytestmark = pytest.mark.skipif(
     not INSTALLED,
@@ -41,10 +42,29 @@ SESSION_LIVE = example_operation("SessionLive")
 MY_SESSIONS_LIVE = example_operation("MySessionsLive")
 
 
-@pytest.fixture
-async def live(database: Database) -> Any:
-    async with live_gateway(database) as gateway:
-        yield gateway
+@pytest.fixture(params=["postgres", "pg_graphql"])
+async def live(
+    request: pytest.FixtureRequest,
+    database: Database,
+    standin: Standin,
+    realtime_standin: RealtimeStandin,
+) -> Any:
+    """The gateway on each backend: Postgres with its LISTEN connection, and pg_graphql
+    (its stand-in) with Realtime (its stand-in), each subscription joined as the caller."""
+    if request.param == "postgres":
+        async with live_gateway(database) as gateway:
+            gateway.drop_changes = lambda: _kill_listener(database)
+            yield gateway
+        return
+    upstream = await PgGraphqlBackend.connect(
+        standin.url, TEST_ANON_KEY, realtime_url=realtime_standin.url
+    )
+    try:
+        async with live_gateway(database, upstream) as gateway:
+            gateway.drop_changes = realtime_standin.state.drop_all
+            yield gateway
+    finally:
+        await upstream.close()
 
 
 async def _create(client: GraphClient, user: User) -> tuple[str, int]:
@@ -207,12 +227,13 @@ async def test_sse_delivers_as_websocket_does(live: LiveGateway) -> None:
     assert event["session"]["version"] == version
 
 
-async def test_every_subscriber_ends_at_the_latest_version_after_the_listener_drops(
-    live: LiveGateway, database: Database
+async def test_every_subscriber_ends_at_the_latest_version_after_the_change_source_drops(
+    live: LiveGateway,
 ) -> None:
-    """The LISTEN connection is killed (as a Postgres restart kills it) while writes go
-    on: whether a write was heard live or recovered by the re-read after reconnecting,
-    each subscriber ends at the latest version and never goes back."""
+    """The LISTEN connection is killed (as a Postgres restart kills it), or Realtime drops
+    every socket, while writes go on: whether a write was heard live or recovered by the
+    re-read after reconnecting, each subscriber ends at the latest version and never goes
+    back."""
     alice = new_user()
     sessions = [(await _create(live.client, alice))[0] for _ in range(3)]
     async with (
@@ -221,7 +242,7 @@ async def test_every_subscriber_ends_at_the_latest_version_after_the_listener_dr
     ):
         latest: dict[str, int] = {}
         for round_ in range(3):
-            await _kill_listener(database)
+            await live.drop_changes()
             for n, session_id in enumerate(sessions):
                 latest[session_id] = await _revise(live.client, alice, session_id, round_ * 10 + n)
         heard_one = await one.until(_is_event_at(latest[sessions[0]]))
@@ -300,23 +321,6 @@ for (let i = 0; i < Number(n); i++) {
 process.stdin.on('end', async () => { await client.dispose(); process.exit(0); });
 process.stdin.resume();
 """
-
-
-async def test_the_pg_graphql_backend_says_subscriptions_are_not_there_yet(
-    database: Database, standin: Any
-) -> None:
-    from tests.support.stores import connect_backend  # noqa: PLC0415
-
-    upstream = await connect_backend("pg_graphql", database, standin)
-    try:
-        async with live_gateway(database, upstream) as gateway:
-            alice = new_user()
-            async with gateway.subscribe(MY_SESSIONS_LIVE, token=alice.token, wait=False) as sub:
-                line = (await sub.until(lambda line: "error" in line or "next" in line))[-1]
-    finally:
-        await upstream.close()
-    [error] = line["error"]
-    assert error["extensions"]["code"] == "FAILED_PRECONDITION"
 
 
 async def test_an_sse_stream_ends_unauthenticated_when_its_token_expires(

@@ -8,7 +8,7 @@ import asyncio
 import json
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,12 +80,18 @@ def events(lines: list[Line]) -> list[dict[str, Any]]:
     return found
 
 
+async def _nothing() -> None:
+    return None
+
+
 @dataclass
 class LiveGateway:
     http_url: str
     ws_url: str
     client: GraphClient
     backend: Backend
+    # Cuts the store's change source (the LISTEN connection, Realtime's sockets)
+    drop_changes: Callable[[], Awaitable[None]] = _nothing
 
     @asynccontextmanager
     async def subscribe(

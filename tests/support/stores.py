@@ -11,6 +11,7 @@ from graph.backends.postgres import PostgresBackend
 from graph.config import Settings
 from graph.embedded import EmbeddedPostgres
 from tests.pg_graphql_standin.app import StandinState
+from tests.realtime_standin.app import RealtimeState
 from tests.support import TEST_JWT_SECRET
 
 TEST_ANON_KEY = "test-anon-key"
@@ -31,6 +32,14 @@ class Standin:
 
     url: str
     state: StandinState
+
+
+@dataclass(frozen=True)
+class RealtimeStandin:
+    """The Realtime stand-in (tests/realtime_standin/), on loopback for the test run."""
+
+    url: str  # Realtime's base, as `<project>/realtime/v1`
+    state: RealtimeState
 
 
 # With a real Supabase project configured, the behavioural suite runs against it as well.

@@ -34,19 +34,21 @@ from graph.backends.base import (
 from graph.backends.pg_graphql.client import Upstream
 from graph.backends.pg_graphql.compiled import UpstreamRead, compile_read
 from graph.backends.pg_graphql.documents import load_documents
+from graph.backends.pg_graphql.realtime import RealtimeJoins
 from graph.backends.pg_graphql.rows import Rows
 from graph.backends.pg_graphql.values import pg_graphql_cursor
 from graph.errors import NotFound
-from graph.live.changes import ChangeSource
+from graph.live.changes import LiveSource
 from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader
 from graph.schema.model import graph_schema
 
 
 class PgGraphqlBackend:
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, joins: RealtimeJoins | None = None) -> None:
         schema = graph_schema()
         self._upstream = upstream
+        self._joins = joins
         self._documents = load_documents(schema)
         self._rows = Rows(schema)
 
@@ -58,18 +60,23 @@ class PgGraphqlBackend:
         *,
         timeout_s: float = 10.0,
         max_connections: int = 50,
+        realtime_url: str | None = None,
     ) -> PgGraphqlBackend:
+        """`realtime_url`: Realtime's base (default: the project's `/realtime/v1`)."""
         upstream = Upstream(
             supabase_url, anon_key, timeout_s=timeout_s, max_connections=max_connections
         )
         await upstream.open()
-        return cls(upstream)
+        joins = RealtimeJoins(realtime_url or supabase_url.rstrip("/") + "/realtime/v1", anon_key)
+        return cls(upstream, joins)
 
     @property
     def endpoint(self) -> str:
         return self._upstream.endpoint
 
     async def close(self) -> None:
+        if self._joins is not None:
+            await self._joins.close()
         await self._upstream.close()
 
     @asynccontextmanager
@@ -91,9 +98,9 @@ class PgGraphqlBackend:
 
     # Reads, compiled: one upstream request per query
 
-    def change_source(self) -> ChangeSource | None:
-        """None until the Realtime source lands (a subscription here is FAILED_PRECONDITION)."""
-        return None
+    def change_source(self) -> LiveSource | None:
+        """Realtime Broadcast, each subscription joining its topic as the caller (realtime.py)."""
+        return LiveSource(follow=self._joins.follow) if self._joins is not None else None
 
     def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
         read = compile_read(plan)

@@ -29,7 +29,7 @@ from graph.backends.postgres.compiled import CompiledRead, compile_read
 from graph.backends.postgres.listener import listening
 from graph.backends.postgres.transactions import Transactions, open_pool, plain
 from graph.errors import NotFound
-from graph.live.changes import ChangeSource
+from graph.live.changes import LiveSource
 from graph.reads.finish import finisher
 from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader
@@ -121,9 +121,9 @@ class PostgresBackend:
         pool = await open_pool(dsn, size=pool_size, statement_timeout_ms=statement_timeout_ms)
         return cls(Transactions(pool), dsn)
 
-    def change_source(self) -> ChangeSource | None:
+    def change_source(self) -> LiveSource | None:
         """Announcements heard on a LISTEN connection of its own (listener.py)."""
-        return listening(self._dsn) if self._dsn is not None else None
+        return LiveSource(run=listening(self._dsn)) if self._dsn is not None else None
 
     async def close(self) -> None:
         await self._transactions.pool.close()
