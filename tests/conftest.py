@@ -25,7 +25,7 @@ from graph.migrate import migrate
 from tests.pg_graphql_standin.app import create_standin
 from tests.realtime_standin.app import create_realtime_standin
 from tests.support import TEST_JWT_SECRET, GraphClient, User, new_user
-from tests.support.faults import loopback_socket, serve, stop_serving
+from tests.support.faults import on_loopback
 from tests.support.stores import (
     BACKENDS,
     TEST_ANON_KEY,
@@ -91,11 +91,8 @@ async def standin(database: Database) -> AsyncIterator[Standin]:
     app, state = create_standin(
         database.app_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
     )
-    sock = loopback_socket()
-    server = await serve(app, sock)
-    yield Standin(url=f"http://127.0.0.1:{sock.getsockname()[1]}", state=state)
-    await stop_serving(*server)
-    sock.close()
+    async with on_loopback(app) as url:
+        yield Standin(url=url, state=state)
 
 
 @pytest.fixture(scope="session")
@@ -103,11 +100,8 @@ async def realtime_standin(database: Database) -> AsyncIterator[RealtimeStandin]
     app, state = create_realtime_standin(
         database.admin_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
     )
-    sock = loopback_socket()
-    server = await serve(app, sock)
-    yield RealtimeStandin(url=f"http://127.0.0.1:{sock.getsockname()[1]}/realtime/v1", state=state)
-    await stop_serving(*server)
-    sock.close()
+    async with on_loopback(app) as url:
+        yield RealtimeStandin(url=f"{url}/realtime/v1", state=state)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from tests.integration.test_graphiql_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support import discount_ir, new_user
 from tests.support.examples import example_operation
-from tests.support.faults import loopback_socket, serve, stop_serving
+from tests.support.faults import on_loopback
 from tests.support.live import CLIENTS, LiveGateway, live_gateway
 from tests.support.stores import Database
 
@@ -53,13 +53,8 @@ async def frontend(page_html: list[str]) -> AsyncIterator[str]:
         return FileResponse(GRAPHQL_WS_BROWSER, media_type="text/javascript")
 
     app = Starlette(routes=[Route("/", page), Route("/graphql-ws.min.js", client)])
-    sock = loopback_socket()
-    server = await serve(app, sock)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        await stop_serving(*server)
-        sock.close()
+    async with on_loopback(app) as origin:
+        yield origin
 
 
 _PAGE = """<!doctype html>

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -16,26 +15,15 @@ import pytest
 from realtime import AsyncRealtimeClient, RealtimeSubscribeStates
 
 from graph.auth import mint_token
-from tests.realtime_standin.app import create_realtime_standin
 from tests.support import TEST_JWT_SECRET, token_for
-from tests.support.faults import loopback_socket, serve, stop_serving
-from tests.support.stores import TEST_ANON_KEY, Database
+from tests.support.stores import TEST_ANON_KEY, Database, RealtimeStandin
 
 WAIT_S = 30.0
 
 
 @pytest.fixture
-async def realtime_url(database: Database) -> AsyncIterator[str]:
-    app, _state = create_realtime_standin(
-        database.admin_dsn, anon_key=TEST_ANON_KEY, jwt_secret=TEST_JWT_SECRET
-    )
-    sock = loopback_socket()
-    server = await serve(app, sock)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/realtime/v1"
-    finally:
-        await stop_serving(*server)
-        sock.close()
+def realtime_url(realtime_standin: RealtimeStandin) -> str:
+    return realtime_standin.url
 
 
 async def _session_of(database: Database, user: uuid.UUID) -> str:

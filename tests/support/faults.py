@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,18 @@ async def serve(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.
             task.result()
         await asyncio.sleep(0.01)
     return server, task
+
+
+@asynccontextmanager
+async def on_loopback(app: Any) -> AsyncIterator[str]:
+    """An ASGI app served on a loopback port until the block ends; its base URL."""
+    sock = loopback_socket()
+    server = await serve(app, sock)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        await stop_serving(*server)
+        sock.close()
 
 
 async def stop_serving(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
