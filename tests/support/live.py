@@ -91,7 +91,7 @@ class LiveGateway:
     client: GraphClient
     backend: Backend
     # Cuts the store's change source (the LISTEN connection, Realtime's sockets)
-    drop_changes: Callable[[], Awaitable[None]] = _nothing
+    drop_changes: Callable[[], Awaitable[None]] | None = _nothing
 
     @asynccontextmanager
     async def subscribe(
