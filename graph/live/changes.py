@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 if TYPE_CHECKING:
+    import asyncio
+
     from graph.auth import Claims
+    from graph.errors import GraphError
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +85,13 @@ class ChangeSink(Protocol):
 ChangeSource = Callable[[ChangeSink], Coroutine[Any, Any, None]]
 """Feeds a sink until cancelled: one feed for the whole process (LISTEN)."""
 
-Follow = Callable[["Claims", str, ChangeSink], AbstractAsyncContextManager[None]]
+Follow = Callable[
+    ["Claims", str, ChangeSink], AbstractAsyncContextManager["asyncio.Future[GraphError]"]
+]
 """While entered, what a store announces on `topic` (`session:<id>`, `user:<id>`) reaches
 the sink, heard with the viewer's own credentials (Realtime: a private channel joined with
-the caller's JWT). Entering raises NotFound when the store refuses the viewer that topic."""
+the caller's JWT). Entering raises NotFound when the store refuses the viewer that topic;
+it yields a future that resolves with an error if the topic is lost for good."""
 
 
 @dataclass(frozen=True, slots=True)

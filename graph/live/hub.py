@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from graph.auth import Claims
-from graph.errors import BadUserInput
+from graph.errors import BadUserInput, GraphError
 from graph.live.changes import Follow, SessionChange
 
 MAX_PENDING_SESSIONS = 1000
@@ -41,6 +41,7 @@ class Feed:
         self._yielded: dict[uuid.UUID, tuple[int, int]] = {}
         self._resync = False
         self._wake = asyncio.Event()
+        self._error: GraphError | None = None
         self.started = False  # its subscription has begun (what it follows was read)
         self.closed = False
 
@@ -74,9 +75,16 @@ class Feed:
         self._resync = True
         self._wake.set()
 
+    def fail(self, error: GraphError) -> None:
+        """What the feed follows is lost for good: `next` raises `error` from now on."""
+        self._error = error
+        self._wake.set()
+
     async def next(self) -> SessionChange | Resync:
         """The next change to deliver, oldest pending first, or RESYNC."""
         while True:
+            if self._error is not None:
+                raise self._error.again()
             if self._resync:
                 self._resync = False
                 return RESYNC
@@ -133,7 +141,8 @@ class Hub:
                 yield feed
                 return
             topic = f"session:{session_id}" if session_id is not None else f"user:{viewer.user_id}"
-            async with self._follow(viewer, topic, self):
+            async with self._follow(viewer, topic, self) as lost:
+                lost.add_done_callback(lambda done: feed.fail(done.result()))
                 yield feed
         finally:
             feed.close()

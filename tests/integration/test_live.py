@@ -487,3 +487,35 @@ async def test_the_server_pings_a_quiet_connection(
         assert json.loads(await socket.recv()) == {"type": "ping"}
         await socket.send(json.dumps({"type": "pong"}))
         assert json.loads(await socket.recv()) == {"type": "ping"}
+
+
+async def test_realtime_lost_for_good_ends_a_subscription_retryably(
+    database: Database,
+    standin: Standin,
+    realtime_standin: RealtimeStandin,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Realtime goes away and refuses every reconnection: rather than stay open and silent,
+    the subscription ends with UPSTREAM_UNAVAILABLE (retryable) once its channel has not
+    been joined again in time."""
+    monkeypatch.setattr("graph.backends.pg_graphql.realtime.REJOIN_S", 0.5)
+    upstream = await PgGraphqlBackend.connect(
+        standin.url, TEST_ANON_KEY, realtime_url=realtime_standin.url
+    )
+    try:
+        async with live_gateway(database, upstream) as live:
+            alice = new_user()
+            session_id, _ = await _create(live.client, alice)
+            async with live.subscribe(SESSION_LIVE, {"id": session_id}, token=alice.token) as sub:
+                realtime_standin.state.down = True
+                try:
+                    await realtime_standin.state.drop_all()
+                    lines = await sub.until(lambda line: "complete" in line or "error" in line)
+                finally:
+                    realtime_standin.state.down = False
+    finally:
+        await upstream.close()
+    [ended] = [line for line in lines if "next" in line]
+    [error] = ended["next"]["errors"]
+    assert error["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "retryable": True}
+    assert lines[-1] == {"complete": True}

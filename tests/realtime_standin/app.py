@@ -48,6 +48,7 @@ class RealtimeState:
     joins: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     sockets: set[_Socket] = field(default_factory=set)
+    down: bool = False  # while set, every handshake is refused (Realtime unreachable)
 
     async def drop_all(self) -> None:
         """Every socket closed from the server's side (Realtime restarting)."""
@@ -176,7 +177,7 @@ class _Realtime:
             await socket.send(_reply(message, "error", {"reason": f"unknown event {event!r}"}))
 
     async def endpoint(self, websocket: WebSocket) -> None:
-        if websocket.query_params.get("apikey") != self._anon_key:
+        if self.state.down or websocket.query_params.get("apikey") != self._anon_key:
             await websocket.close(1008)  # before accept: the handshake is refused (403)
             return
         await websocket.accept()

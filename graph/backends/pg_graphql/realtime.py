@@ -11,7 +11,8 @@ no service key: the socket's `apikey` is the anon key, its access token the call
 A refused join is NOT_FOUND (the topic is not the caller's); a join that times out or a
 socket that cannot open is UPSTREAM_UNAVAILABLE. The client reconnects and rejoins by
 itself; when a channel is joined again after that, the sink re-reads (whatever was
-broadcast meanwhile was never heard).
+broadcast meanwhile was never heard); a channel not joined again within REJOIN_S ends its
+subscriptions with UPSTREAM_UNAVAILABLE (retryable) instead of leaving them silent.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from typing import Any
 from realtime import AsyncRealtimeClient, RealtimeChannelOptions, RealtimeSubscribeStates
 
 from graph.auth import Claims
-from graph.errors import NotFound, UpstreamUnavailable
+from graph.errors import GraphError, NotFound, UpstreamUnavailable
 from graph.live.changes import ChangeSink, change_of
 
 logger = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 10.0
+REJOIN_S = 60.0  # how long an errored channel may take to be joined again
 
 
 @dataclass
@@ -41,6 +43,12 @@ class _Channel:
     joined: asyncio.Task[None] = field(init=False)  # the join, awaited by every follow
     channel: Any = None
     follows: int = 0
+    # Resolved when the channel errored and was not joined again within REJOIN_S: its
+    # subscriptions end with this error (a client that gave up reconnecting is silent).
+    lost: asyncio.Future[GraphError] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    watchdog: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -59,7 +67,9 @@ class RealtimeJoins:
         self._sockets: dict[str, _Socket] = {}
 
     @asynccontextmanager
-    async def follow(self, viewer: Claims, topic: str, sink: ChangeSink) -> AsyncIterator[None]:
+    async def follow(
+        self, viewer: Claims, topic: str, sink: ChangeSink
+    ) -> AsyncIterator[asyncio.Future[GraphError]]:
         socket = self._sockets.get(viewer.token)
         if socket is None:
             socket = self._sockets[viewer.token] = _Socket(
@@ -78,11 +88,13 @@ class RealtimeJoins:
             shared.follows += 1
             try:
                 await asyncio.shield(joined)
-                yield
+                yield shared.lost
             finally:
                 shared.follows -= 1
                 if shared.follows == 0 and socket.channels.get(topic) is shared:
                     del socket.channels[topic]
+                    if shared.watchdog is not None:
+                        shared.watchdog.cancel()
                     if shared.channel is not None:
                         await _quietly(shared.channel.unsubscribe())
         finally:
@@ -104,7 +116,12 @@ class RealtimeJoins:
             if not joined.done():
                 joined.set_result(state)
             elif state is RealtimeSubscribeStates.SUBSCRIBED:
+                if shared.watchdog is not None:
+                    shared.watchdog.cancel()
+                    shared.watchdog = None
                 sink.recovered()  # joined again after a reconnect
+            elif shared.watchdog is None and not shared.lost.done():
+                shared.watchdog = asyncio.get_running_loop().create_task(_give_up(shared))
 
         try:
             await asyncio.wait_for(channel.subscribe(on_state), JOIN_TIMEOUT_S)
@@ -135,6 +152,14 @@ class RealtimeJoins:
         for socket in list(self._sockets.values()):
             await _quietly(socket.client.close())
         self._sockets.clear()
+
+
+async def _give_up(shared: _Channel) -> None:
+    await asyncio.sleep(REJOIN_S)
+    if not shared.lost.done():
+        shared.lost.set_result(
+            UpstreamUnavailable("Realtime has been unreachable too long; subscribe again")
+        )
 
 
 def _heard(sink: ChangeSink, message: Any) -> None:
