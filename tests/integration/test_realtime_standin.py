@@ -184,3 +184,39 @@ async def test_a_refreshed_token_that_has_expired_closes_the_channel_and_expiry_
     answers = await _frames(realtime_url, short_join, until_closed=True)
     # Joined, then closed once the token expired (or refused, had it expired on the way).
     assert answers[-1] == 4000 or answers[0]["payload"]["status"] == "error"
+
+
+async def test_the_stand_in_refuses_because_the_policy_says_so(
+    database: Database, realtime_url: str
+) -> None:
+    """Bob's join to Alice's session topic: refused; with the policy replaced by one that
+    lets every broadcast be read, the same join succeeds; with the policy restored,
+    refused again. The stand-in has no rule of its own: Postgres decides."""
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    topic = f"session:{await _session_of(database, alice)}"
+
+    async def bob_joins() -> RealtimeSubscribeStates:
+        client, state, _heard = await _join(realtime_url, token_for(bob), topic)
+        await client.close()
+        return state
+
+    admin = await asyncpg.connect(database.admin_dsn)
+    try:
+        definition = await admin.fetchval(
+            "select pg_get_expr(polqual, polrelid) from pg_policy"
+            " where polname = 'session_graph_receive_broadcasts'"
+        )
+        assert await bob_joins() is RealtimeSubscribeStates.CHANNEL_ERROR
+        await admin.execute(
+            "alter policy session_graph_receive_broadcasts on realtime.messages using (true)"
+        )
+        try:
+            assert await bob_joins() is RealtimeSubscribeStates.SUBSCRIBED
+        finally:
+            await admin.execute(
+                "alter policy session_graph_receive_broadcasts on realtime.messages"
+                f" using ({definition})"
+            )
+        assert await bob_joins() is RealtimeSubscribeStates.CHANNEL_ERROR
+    finally:
+        await admin.close()
