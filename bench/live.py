@@ -17,7 +17,6 @@ import os
 import random
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,8 +26,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.measure import tree_cpu
-from bench.workload import BENCH, SECRET, token
+from bench.measure import start_gateway, tree_cpu, wait_for
+from bench.workload import BENCH, token
 from graph.embedded import EmbeddedPostgres
 
 LIVE_USERS = 100
@@ -74,22 +73,11 @@ def measure_live(
 ) -> LiveFigures:
     users = sorted(sessions)[:LIVE_USERS]
     followed = {user: sorted(sessions[user])[:LIVE_SESSIONS] for user in users}
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "graph", "serve", "--port", str(PORT), "--workers", "1"],
-        env={
-            **env,
-            "DATABASE_URL": embedded.app_dsn,
-            "SUPABASE_JWT_SECRET": SECRET,
-            "GRAPH_LOG_LEVEL": "WARNING",
-            "GRAPH_DB_POOL_SIZE": "10",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    gateway = start_gateway(PORT, embedded.app_dsn, env)
     load = None
     try:
         url = f"http://127.0.0.1:{PORT}/graphql"
-        _wait_up(url, gateway)
+        wait_for(url, gateway, {"Authorization": f"Bearer {token(users[0])}"})
         load = subprocess.Popen(
             ["node", str(BENCH / "live_load.cjs")],
             env={**env, "NODE_PATH": str(CLIENTS)},
@@ -259,20 +247,6 @@ _BUCKET = re.compile(r'^graph_live_delivery_seconds_bucket\{le="([^"]+)"\} (\S+)
 def _delivery_buckets(url: str) -> dict[float, float]:
     text = httpx.get(url.removesuffix("/graphql") + "/metrics", timeout=5).text
     return {float(edge): float(count) for edge, count in _BUCKET.findall(text)}
-
-
-def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the live bench's gateway exited")
-        try:
-            if httpx.post(url, json={"query": "{ __typename }"}, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the live bench's gateway did not come up")
 
 
 def _until_held(url: str, expected: int) -> int:

@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.workload import BENCH, CONNECTIONS, GATEWAY_QUERIES, NODE_DIR
+from bench.workload import BENCH, CONNECTIONS, GATEWAY_QUERIES, NODE_DIR, SECRET
 from graph.auth import Claims
 from graph.backends.postgres import PostgresBackend
 from graph.limits import Limits, validation_rules
@@ -173,6 +174,24 @@ async def floor(
         len(latencies) / elapsed,
         latencies[len(latencies) // 2] * 1000,
         latencies[int(len(latencies) * 0.95)] * 1000,
+    )
+
+
+def start_gateway(
+    port: int, app_dsn: str, env: dict[str, str], *, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """`session-graph serve` on `port` against `app_dsn`, as the benchmarks run it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--port", str(port), "--workers", str(workers)],
+        env={
+            **env,
+            "DATABASE_URL": app_dsn,
+            "SUPABASE_JWT_SECRET": SECRET,
+            "GRAPH_LOG_LEVEL": "WARNING",
+            "GRAPH_DB_POOL_SIZE": "10",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -13,7 +13,6 @@ import datetime
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,7 +24,16 @@ import psutil
 
 from bench.live import measure_live
 from bench.live import report_section as live_section
-from bench.measure import Machine, Run, ensure_tools, floor, sample_rss, wait_for, wrk
+from bench.measure import (
+    Machine,
+    Run,
+    ensure_tools,
+    floor,
+    sample_rss,
+    start_gateway,
+    wait_for,
+    wrk,
+)
 from bench.overhead import pg_graphql_overhead
 from bench.report import write_report
 from bench.workload import (
@@ -80,27 +88,7 @@ def start_servers(tmp_path: Path, embedded: EmbeddedPostgres) -> Servers:
         for k, v in os.environ.items()
         if not k.startswith(("GRAPH_", "SUPABASE_", "DATABASE_URL"))
     }
-    gateway = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "graph",
-            "serve",
-            "--port",
-            str(gateway_port),
-            "--workers",
-            str(WORKERS),
-        ],
-        env={
-            **env,
-            "DATABASE_URL": embedded.app_dsn,
-            "SUPABASE_JWT_SECRET": SECRET,
-            "GRAPH_LOG_LEVEL": "WARNING",
-            "GRAPH_DB_POOL_SIZE": "10",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    gateway = start_gateway(gateway_port, embedded.app_dsn, env, workers=WORKERS)
     peer_dsn = f"postgres://authenticator@localhost/postgres?host={embedded.socket_dir}"
     peer = subprocess.Popen(
         ["node", str(BENCH / "postgraphile" / "server.js"), peer_dsn, str(peer_port), SECRET],

@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.measure import wait_for, wrk
-from bench.workload import SECRET, WRITE_QUERIES, body_file, seed, token
+from bench.measure import start_gateway, wait_for, wrk
+from bench.workload import WRITE_QUERIES, body_file, seed, token
 from graph.embedded import EmbeddedPostgres
 from graph.migrate import migrate
 
@@ -39,18 +37,7 @@ def main() -> int:
                 for k, v in os.environ.items()
                 if not k.startswith(("GRAPH_", "SUPABASE_", "DATABASE_URL"))
             }
-            gateway = subprocess.Popen(
-                [sys.executable, "-m", "graph", "serve", "--port", str(PORT)],
-                env={
-                    **env,
-                    "DATABASE_URL": embedded.app_dsn,
-                    "SUPABASE_JWT_SECRET": SECRET,
-                    "GRAPH_LOG_LEVEL": "WARNING",
-                    "GRAPH_DB_POOL_SIZE": "10",
-                },
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            gateway = start_gateway(PORT, embedded.app_dsn, env)
             url = f"http://127.0.0.1:{PORT}/graphql"
             wait_for(url, gateway, {"Authorization": f"Bearer {token(next(iter(sessions)))}"})
             for op in ("createSession", "resolveHole"):

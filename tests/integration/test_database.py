@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -14,15 +13,8 @@ import pytest
 
 from graph.backends.postgres import PostgresBackend
 from graph.migrate import MigrationError, migrate, migrations_dir
+from tests.support.acting import as_user
 from tests.support.stores import Database
-
-
-async def _as_user(conn: asyncpg.Connection, user: uuid.UUID) -> None:
-    await conn.execute(
-        "select set_config('role', 'authenticated', true), "
-        "set_config('request.jwt.claims', $1, true)",
-        json.dumps({"sub": str(user), "role": "authenticated"}),
-    )
 
 
 @pytest.fixture
@@ -35,7 +27,7 @@ async def app_conn(database: Database) -> AsyncIterator[asyncpg.Connection]:
 async def test_a_forged_user_id_is_refused(app_conn: asyncpg.Connection) -> None:
     alice, bob = uuid.uuid4(), uuid.uuid4()
     async with app_conn.transaction():
-        await _as_user(app_conn, alice)
+        await as_user(app_conn, alice)
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app_conn.execute("insert into public.sessions (user_id) values ($1)", bob)
 
@@ -43,10 +35,10 @@ async def test_a_forged_user_id_is_refused(app_conn: asyncpg.Connection) -> None
 async def test_rls_hides_and_protects_another_users_rows(app_conn: asyncpg.Connection) -> None:
     alice, bob = uuid.uuid4(), uuid.uuid4()
     async with app_conn.transaction():
-        await _as_user(app_conn, alice)
+        await as_user(app_conn, alice)
         session_id = await app_conn.fetchval("select id from public.create_session('p')")
     async with app_conn.transaction():
-        await _as_user(app_conn, bob)
+        await as_user(app_conn, bob)
         assert (
             await app_conn.fetchval(
                 "select count(*) from public.sessions where id = $1", session_id
@@ -76,7 +68,7 @@ async def test_rls_hides_and_protects_another_users_rows(app_conn: asyncpg.Conne
                 session_id,
             )
     async with app_conn.transaction():
-        await _as_user(app_conn, alice)
+        await as_user(app_conn, alice)
         row = await app_conn.fetchrow(
             "select title, version from public.sessions where id = $1", session_id
         )
@@ -86,7 +78,7 @@ async def test_rls_hides_and_protects_another_users_rows(app_conn: asyncpg.Conne
 async def test_numbers_and_owners_cannot_be_written_directly(app_conn: asyncpg.Connection) -> None:
     alice = uuid.uuid4()
     async with app_conn.transaction():
-        await _as_user(app_conn, alice)
+        await as_user(app_conn, alice)
         session_id = await app_conn.fetchval("select id from public.create_session('p')")
         for statement in (
             "update public.sessions set user_id = gen_random_uuid() where id = $1",
@@ -111,7 +103,7 @@ async def test_anon_gets_nothing(app_conn: asyncpg.Connection) -> None:
 
 async def test_auth_uid_tolerates_an_empty_setting(app_conn: asyncpg.Connection) -> None:
     async with app_conn.transaction():
-        await _as_user(app_conn, uuid.uuid4())
+        await as_user(app_conn, uuid.uuid4())
     # The pooled connection now reads request.jwt.claims back as ''.
     async with app_conn.transaction():
         await app_conn.execute("set local role authenticated")

@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 
 from tests.support import discount_ir
+from tests.support.acting import as_user
 from tests.support.rules import Snapshot, assert_rule_message, violations
 from tests.support.stores import Database
 
@@ -44,15 +45,6 @@ async def user_conn(database: Database) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database.app_dsn)
     yield conn
     await conn.close()
-
-
-async def as_user(conn: asyncpg.Connection, user: uuid.UUID) -> None:
-    """What PostgREST does for a JWT: role and claims for this transaction."""
-    await conn.execute(
-        "select set_config('role', 'authenticated', true), "
-        "set_config('request.jwt.claims', $1, true)",
-        json.dumps({"sub": str(user), "role": "authenticated", "aud": "authenticated"}),
-    )
 
 
 @pytest.fixture

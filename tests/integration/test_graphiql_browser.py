@@ -6,30 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 
 from graph.graphiql import ASSETS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, chromium_page
 from tests.support.serving import cli_token, free_port, running_service
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ASSETS_DIR = Path(os.environ.get("GRAPH_TEST_GRAPHIQL_ASSETS", ".graphiql/node_modules")).resolve()
 SHOWS_TEXT = (
     "text => (document.querySelector('.graphiql-response')?.innerText || '').includes(text)"
 )
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.skipif(
@@ -79,7 +68,6 @@ async def test_graphiql_runs_a_subscription(tmp_path: Path) -> None:
     """A subscription typed into GraphiQL runs over WebSocket with the page's token and
     shows the event a write made meanwhile."""
     import httpx  # noqa: PLC0415
-    from playwright.async_api import async_playwright  # noqa: PLC0415
 
     data_dir = tmp_path / "data"
     user = uuid.uuid4()
@@ -88,38 +76,31 @@ async def test_graphiql_runs_a_subscription(tmp_path: Path) -> None:
         token = cli_token(data_dir, user)
         metrics = url.removesuffix("/graphql") + "/metrics"
         async with (
-            async_playwright() as playwright,
+            chromium_page(viewport={"width": 1280, "height": 720}) as page,
             httpx.AsyncClient(timeout=30) as http,
         ):
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            await page.goto(url)
+            await page.wait_for_selector(".graphiql-execute-button", timeout=30_000)
+            await page.fill("#token", token)
+            await page.evaluate(
+                "q => document.querySelector('.graphiql-query-editor .CodeMirror')"
+                ".CodeMirror.setValue(q)",
+                subscription,
             )
-            try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 720})
-                await page.goto(url)
-                await page.wait_for_selector(".graphiql-execute-button", timeout=30_000)
-                await page.fill("#token", token)
-                await page.evaluate(
-                    "q => document.querySelector('.graphiql-query-editor .CodeMirror')"
-                    ".CodeMirror.setValue(q)",
-                    subscription,
-                )
-                await page.click(".graphiql-execute-button")
-                async with asyncio.timeout(30):
-                    while "graph_live_subscriptions 1.0" not in (await http.get(metrics)).text:  # noqa: ASYNC110 - the server process's state
-                        await asyncio.sleep(0.05)
-                created = await http.post(
-                    url,
-                    json={
-                        "query": 'mutation { createSession(input: {title: "from GraphiQL"})'
-                        " { session { id } } }"
-                    },
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                assert created.status_code == 200
-                await page.wait_for_function(SHOWS_TEXT, arg="from GraphiQL", timeout=30_000)
-                result = await page.inner_text(".graphiql-response")
-            finally:
-                await browser.close()
+            await page.click(".graphiql-execute-button")
+            async with asyncio.timeout(30):
+                while "graph_live_subscriptions 1.0" not in (await http.get(metrics)).text:  # noqa: ASYNC110 - the server process's state
+                    await asyncio.sleep(0.05)
+            created = await http.post(
+                url,
+                json={
+                    "query": 'mutation { createSession(input: {title: "from GraphiQL"})'
+                    " { session { id } } }"
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert created.status_code == 200
+            await page.wait_for_function(SHOWS_TEXT, arg="from GraphiQL", timeout=30_000)
+            result = await page.inner_text(".graphiql-response")
     assert '"mySessionEvents"' in result
     assert '"CREATED"' in result or '"CHANGED"' in result

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -256,19 +257,28 @@ async def test_every_subscriber_ends_at_the_latest_version_after_the_change_sour
             for n, session_id in enumerate(sessions):
                 latest[session_id] = await _revise(live.client, alice, session_id, round_ * 10 + n)
         heard_one = await one.until(_is_event_at(latest[sessions[0]]))
-        heard_mine: dict[str, int] = {}
+        heard_mine = await mine.until(_caught_up(latest))
+    _assert_never_backwards(heard_one, heard_mine)
 
-        def caught_up(line: Line) -> bool:
-            for e in events([line]):
-                heard_mine[e["sessionId"]] = max(heard_mine.get(e["sessionId"], 0), e["version"])
-            return all(heard_mine.get(s, 0) >= v for s, v in latest.items())
 
-        lines_mine = await mine.until(caught_up)
-    for seen in (events(heard_one), events(lines_mine)):
+def _caught_up(latest: dict[str, int]) -> Callable[[Line], bool]:
+    """Holds at the line by which every session has been heard at its latest version."""
+    heard: dict[str, int] = {}
+
+    def holds(line: Line) -> bool:
+        for e in events([line]):
+            heard[e["sessionId"]] = max(heard.get(e["sessionId"], 0), e["version"])
+        return all(heard.get(s, 0) >= v for s, v in latest.items())
+
+    return holds
+
+
+def _assert_never_backwards(*heard: list[Line]) -> None:
+    for lines in heard:
         by_session: dict[str, list[int]] = {}
-        for e in seen:
+        for e in events(lines):
             by_session.setdefault(e["sessionId"], []).append(e["version"])
-        assert all(v == sorted(set(v)) for v in by_session.values())  # never backwards
+        assert all(v == sorted(set(v)) for v in by_session.values())
 
 
 async def _kill_listener(database: Database) -> None:
@@ -375,19 +385,8 @@ async def test_every_subscriber_ends_at_the_latest_version_after_postgres_restar
                 for n, session_id in enumerate(sessions):
                     latest[session_id] = await _revise_when_back(live.client, alice, session_id, n)
                 heard_one = await one.until(_is_event_at(latest[sessions[0]]))
-                heard: dict[str, int] = {}
-
-                def caught_up(line: Line) -> bool:
-                    for e in events([line]):
-                        heard[e["sessionId"]] = max(heard.get(e["sessionId"], 0), e["version"])
-                    return all(heard.get(s, 0) >= v for s, v in latest.items())
-
-                heard_mine = await mine.until(caught_up)
-        for seen in (events(heard_one), events(heard_mine)):
-            by_session: dict[str, list[int]] = {}
-            for e in seen:
-                by_session.setdefault(e["sessionId"], []).append(e["version"])
-            assert all(v == sorted(set(v)) for v in by_session.values())
+                heard_mine = await mine.until(_caught_up(latest))
+        _assert_never_backwards(heard_one, heard_mine)
     finally:
         await asyncio.to_thread(embedded.stop)
 

@@ -10,7 +10,6 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from starlette.applications import Starlette
@@ -18,15 +17,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
-from tests.integration.test_graphiql_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support import discount_ir, new_user
+from tests.support.browser import CHROMIUM, chromium_page
 from tests.support.examples import example_operation
 from tests.support.faults import on_loopback
 from tests.support.live import CLIENTS, LiveGateway, live_gateway
 from tests.support.stores import Database
-
-if TYPE_CHECKING:
-    from playwright.async_api import Page
 
 GRAPHQL_WS_BROWSER = CLIENTS / "node_modules" / "graphql-ws" / "umd" / "graphql-ws.min.js"
 
@@ -100,7 +96,7 @@ async def test_a_page_shows_the_new_version_when_another_client_resolves_a_hole(
             )
         ).ok()["createSession"]["session"]
         page_html.append(_page(gateway, alice.token, created["id"]))
-        async with _browser() as page:
+        async with chromium_page() as page:
             before = await gateway.subscriptions()
             await page.goto(origin)
             await gateway.until_subscriptions(lambda n: n > before)
@@ -144,7 +140,7 @@ async def test_a_page_from_an_origin_not_listed_cannot_open_the_socket(
             )
         ).ok()["createSession"]["session"]
         page_html.append(_page(gateway, alice.token, created["id"]))
-        async with _browser() as page:
+        async with chromium_page() as page:
             await page.goto(_origin)
             await page.wait_for_function(
                 "() => document.getElementById('status').textContent.startsWith('error')",
@@ -161,17 +157,3 @@ def _page(gateway: LiveGateway, token: str, session_id: str) -> str:
         .replace("QUERY", json.dumps(example_operation("SessionLive")))
         .replace("SESSION", json.dumps(session_id))
     )
-
-
-@asynccontextmanager
-async def _browser() -> AsyncIterator[Page]:
-    from playwright.async_api import async_playwright  # noqa: PLC0415
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield await browser.new_page()
-        finally:
-            await browser.close()

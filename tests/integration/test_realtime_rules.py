@@ -14,15 +14,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from tests.realtime_standin.app import may_read
+from tests.support.acting import as_user, create_session_as, user_claims
 from tests.support.stores import Database
-
-
-async def _as_user(conn: asyncpg.Connection, user: uuid.UUID) -> None:
-    await conn.execute(
-        "select set_config('role', 'authenticated', true), "
-        "set_config('request.jwt.claims', $1, true)",
-        json.dumps({"sub": str(user), "role": "authenticated"}),
-    )
 
 
 @pytest.fixture
@@ -32,50 +26,19 @@ async def admin(database: Database) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
-@pytest.fixture
-async def app_conn(database: Database) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database.app_dsn)
-    yield conn
-    await conn.close()
-
-
 async def may_receive(
     admin: asyncpg.Connection, user: uuid.UUID, topic: str, extension: str = "broadcast"
 ) -> bool:
-    """What Realtime asks Postgres when `user` joins private `topic`: can they read a
-    message on it? A probe row, written as the admin, read as the user; rolled back (a
-    savepoint inside a transaction the caller holds)."""
-    tx = admin.transaction()
-    await tx.start()
-    try:
-        probe = await admin.fetchval(
-            "insert into realtime.messages (topic, extension, private) values ($1, $2, true)"
-            " returning id",
-            topic,
-            extension,
-        )
-        await _as_user(admin, user)
-        await admin.execute("select set_config('realtime.topic', $1, true)", topic)
-        seen: int = await admin.fetchval(
-            "select count(*) from realtime.messages where id = $1", probe
-        )
-        return seen == 1
-    finally:
-        await tx.rollback()
-
-
-async def _session_of(app_conn: asyncpg.Connection, user: uuid.UUID) -> uuid.UUID:
-    async with app_conn.transaction():
-        await _as_user(app_conn, user)
-        session_id: uuid.UUID = await app_conn.fetchval("select id from public.create_session('p')")
-    return session_id
+    """What Realtime asks Postgres when `user` joins private `topic` (the stand-in's own
+    check, tests/realtime_standin/app.py)."""
+    return await may_read(admin, user_claims(user), topic, extension)
 
 
 async def test_a_user_may_receive_on_their_own_topics_only(
-    admin: asyncpg.Connection, app_conn: asyncpg.Connection
+    admin: asyncpg.Connection, database: Database
 ) -> None:
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    alices = await _session_of(app_conn, alice)
+    alices = await create_session_as(database.app_dsn, alice)
     assert await may_receive(admin, alice, f"session:{alices}")
     assert await may_receive(admin, alice, f"user:{alice}")
     assert not await may_receive(admin, bob, f"session:{alices}")
@@ -86,13 +49,13 @@ async def test_a_user_may_receive_on_their_own_topics_only(
 
 
 async def test_without_the_policy_anyone_may_join_and_with_it_back_nobody_else(
-    admin: asyncpg.Connection, app_conn: asyncpg.Connection
+    admin: asyncpg.Connection, database: Database
 ) -> None:
     """The policy is what refuses Bob: replaced by one that allows every broadcast, his
     join to Alice's topic succeeds; restored, it is refused again (all in a transaction
     that is rolled back)."""
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    topic = f"session:{await _session_of(app_conn, alice)}"
+    topic = f"session:{await create_session_as(database.app_dsn, alice)}"
     definition = await admin.fetchval(
         "select pg_get_expr(polqual, polrelid) from pg_policy"
         " where polname = 'session_graph_receive_broadcasts'"
@@ -116,9 +79,7 @@ async def test_without_the_policy_anyone_may_join_and_with_it_back_nobody_else(
     assert not await may_receive(admin, bob, topic)
 
 
-async def test_each_change_is_broadcast_to_its_session_and_user_topics(
-    database: Database, app_conn: asyncpg.Connection
-) -> None:
+async def test_each_change_is_broadcast_to_its_session_and_user_topics(database: Database) -> None:
     listener = await asyncpg.connect(database.admin_dsn)
     heard: asyncio.Queue[dict[str, object]] = asyncio.Queue()
     try:
@@ -126,7 +87,7 @@ async def test_each_change_is_broadcast_to_its_session_and_user_topics(
             "realtime_broadcast", lambda _c, _p, _ch, text: heard.put_nowait(json.loads(text))
         )
         alice = uuid.uuid4()
-        session_id = await _session_of(app_conn, alice)
+        session_id = await create_session_as(database.app_dsn, alice)
         found = [await asyncio.wait_for(heard.get(), 30) for _ in range(2)]
     finally:
         await listener.close()
@@ -141,10 +102,14 @@ async def test_each_change_is_broadcast_to_its_session_and_user_topics(
         assert payload["user_id"] == str(alice)
 
 
-async def test_no_caller_can_announce_anything(app_conn: asyncpg.Connection) -> None:
-    async with app_conn.transaction():
-        await _as_user(app_conn, uuid.uuid4())
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await app_conn.execute(
-                "select session_graph.announce(array['session:x'], 'DELETED', '{}'::jsonb)"
-            )
+async def test_no_caller_can_announce_anything(database: Database) -> None:
+    conn = await asyncpg.connect(database.app_dsn)
+    try:
+        async with conn.transaction():
+            await as_user(conn, uuid.uuid4())
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(
+                    "select session_graph.announce(array['session:x'], 'DELETED', '{}'::jsonb)"
+                )
+    finally:
+        await conn.close()

@@ -16,6 +16,7 @@ from realtime import AsyncRealtimeClient, RealtimeSubscribeStates
 
 from graph.auth import mint_token
 from tests.support import TEST_JWT_SECRET, token_for
+from tests.support.acting import as_user, create_session_as
 from tests.support.stores import TEST_ANON_KEY, Database, RealtimeStandin
 
 WAIT_S = 30.0
@@ -26,29 +27,11 @@ def realtime_url(realtime_standin: RealtimeStandin) -> str:
     return realtime_standin.url
 
 
-async def _session_of(database: Database, user: uuid.UUID) -> str:
-    conn = await asyncpg.connect(database.app_dsn)
-    try:
-        async with conn.transaction():
-            await conn.execute(
-                "select set_config('role', 'authenticated', true),"
-                " set_config('request.jwt.claims', $1, true)",
-                json.dumps({"sub": str(user), "role": "authenticated"}),
-            )
-            return str(await conn.fetchval("select id from public.create_session('p')"))
-    finally:
-        await conn.close()
-
-
 async def _revise(database: Database, user: uuid.UUID, session_id: str) -> None:
     conn = await asyncpg.connect(database.app_dsn)
     try:
         async with conn.transaction():
-            await conn.execute(
-                "select set_config('role', 'authenticated', true),"
-                " set_config('request.jwt.claims', $1, true)",
-                json.dumps({"sub": str(user), "role": "authenticated"}),
-            )
+            await as_user(conn, user)
             await conn.execute(
                 "select public.add_revision($1::uuid, 'edit', 'manual_edit')", session_id
             )
@@ -74,7 +57,7 @@ async def test_a_private_join_to_ones_own_session_hears_its_changes(
     database: Database, realtime_url: str
 ) -> None:
     alice = uuid.uuid4()
-    session_id = await _session_of(database, alice)
+    session_id = str(await create_session_as(database.app_dsn, alice))
     client, state, heard = await _join(realtime_url, token_for(alice), f"session:{session_id}")
     try:
         assert state is RealtimeSubscribeStates.SUBSCRIBED
@@ -92,7 +75,7 @@ async def test_a_join_the_policies_refuse_is_refused(
     database: Database, realtime_url: str, whose: str
 ) -> None:
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    session_id = await _session_of(database, alice)
+    session_id = str(await create_session_as(database.app_dsn, alice))
     topic = {
         "another user's session": f"session:{session_id}",
         "another user's topic": f"user:{alice}",
@@ -130,7 +113,7 @@ async def _frames(
 
 async def test_the_frames_it_accepts_and_refuses(database: Database, realtime_url: str) -> None:
     alice = uuid.uuid4()
-    session_id = await _session_of(database, alice)
+    session_id = str(await create_session_as(database.app_dsn, alice))
     [heartbeat, unknown, not_joined] = await _frames(
         realtime_url,
         {"topic": "phoenix", "event": "heartbeat", "payload": {}, "ref": "1"},
@@ -166,7 +149,7 @@ async def test_a_refreshed_token_that_has_expired_closes_the_channel_and_expiry_
     database: Database, realtime_url: str
 ) -> None:
     alice = uuid.uuid4()
-    session_id = await _session_of(database, alice)
+    session_id = str(await create_session_as(database.app_dsn, alice))
     topic = f"realtime:session:{session_id}"
     join = {
         "topic": topic,
@@ -193,7 +176,7 @@ async def test_the_stand_in_refuses_because_the_policy_says_so(
     lets every broadcast be read, the same join succeeds; with the policy restored,
     refused again. The stand-in has no rule of its own: Postgres decides."""
     alice, bob = uuid.uuid4(), uuid.uuid4()
-    topic = f"session:{await _session_of(database, alice)}"
+    topic = f"session:{await create_session_as(database.app_dsn, alice)}"
 
     async def bob_joins() -> RealtimeSubscribeStates:
         client, state, _heard = await _join(realtime_url, token_for(bob), topic)

@@ -98,33 +98,9 @@ class _Realtime:
         return claims
 
     async def may_read(self, claims: dict[str, Any], topic: str) -> bool:
-        """Realtime's check of a private join: a message on `topic`, readable under the
-        joiner's role and claims with realtime.topic() set?"""
         assert self._pool is not None
         async with self._pool.acquire() as conn:
-            tx = conn.transaction()
-            await tx.start()
-            try:
-                probe = await conn.fetchval(
-                    "insert into realtime.messages (topic, extension, private)"
-                    " values ($1, 'broadcast', true) returning id",
-                    topic,
-                )
-                await conn.execute(
-                    "select set_config('role', $1, true), set_config('request.jwt.claims', $2,"
-                    " true), set_config('realtime.topic', $3, true)",
-                    str(claims.get("role", "anon")),
-                    json.dumps(claims),
-                    topic,
-                )
-                seen = await conn.fetchval(
-                    "select count(*) from realtime.messages where id = $1", probe
-                )
-                return bool(seen == 1)
-            except asyncpg.PostgresError:
-                return False
-            finally:
-                await tx.rollback()
+            return await may_read(conn, claims, topic)
 
     async def join(self, socket: _Socket, message: dict[str, Any]) -> None:
         topic = str(message["topic"])
@@ -222,6 +198,37 @@ class _Realtime:
         finally:
             await listener.close()
             await self._pool.close()
+
+
+async def may_read(
+    conn: asyncpg.Connection, claims: dict[str, Any], topic: str, extension: str = "broadcast"
+) -> bool:
+    """Realtime's check of a private join: is a message on `topic` readable under the
+    joiner's role and claims, with realtime.topic() set? A probe row written on `conn`
+    (an admin's), read as the joiner, rolled back (a savepoint when `conn` is inside a
+    transaction already)."""
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        probe = await conn.fetchval(
+            "insert into realtime.messages (topic, extension, private)"
+            " values ($1, $2, true) returning id",
+            topic,
+            extension,
+        )
+        await conn.execute(
+            "select set_config('role', $1, true), set_config('request.jwt.claims', $2,"
+            " true), set_config('realtime.topic', $3, true)",
+            str(claims.get("role", "anon")),
+            json.dumps(claims),
+            topic,
+        )
+        seen = await conn.fetchval("select count(*) from realtime.messages where id = $1", probe)
+        return bool(seen == 1)
+    except asyncpg.PostgresError:
+        return False
+    finally:
+        await tx.rollback()
 
 
 def _reply(message: dict[str, Any], status: str, response: dict[str, Any]) -> dict[str, Any]:
