@@ -29,7 +29,15 @@ from graph.backends.base import Backend
 from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
 from graph.backends.timed import TimedBackend
-from graph.config import Settings
+from graph.config import ConfigurationError, Settings
+from graph.documents.manifest import (
+    DocumentCheck,
+    ManifestError,
+    check_manifest,
+    first_problem,
+    read_manifest,
+)
+from graph.documents.registry import Documents
 from graph.graphiql import ASSET_ROUTE, GraphiQLAssets, graphiql_page
 from graph.http import GraphQLView, OperationName, ReadTransaction, StreamedErrors
 from graph.limits import BodyLimitMiddleware, Limits, validation_rules
@@ -112,6 +120,31 @@ class Serving:
     changes: ChangeSource | None  # the store's process-wide feed of them, if it has one
 
 
+def trusted_documents(
+    settings: Settings, schema: strawberry.Schema, limits: Limits
+) -> list[DocumentCheck]:
+    """GRAPH_TRUSTED_DOCUMENTS, every document checked against the schema; ManifestError
+    names the first that would fail, so a bad manifest never starts serving."""
+    path = settings.graph_trusted_documents
+    if path is None:
+        if settings.graph_trusted_documents_only:
+            raise ConfigurationError(
+                "GRAPH_TRUSTED_DOCUMENTS_ONLY needs GRAPH_TRUSTED_DOCUMENTS, the manifest to run"
+            )
+        return []
+    checks = check_manifest(
+        schema._schema,
+        read_manifest(path),
+        rules=validation_rules(limits, introspection=settings.graph_introspection),
+        max_tokens=limits.max_tokens,
+    )
+    problem = first_problem(checks)
+    if problem is not None:
+        raise ManifestError(f"{path}: {problem}")
+    logger.info("trusted documents: %d from %s", len(checks), path)
+    return checks
+
+
 class Gateway:
     """The parts made at startup, and the ones made once the store is open."""
 
@@ -130,6 +163,13 @@ class Gateway:
             raise RuntimeError(
                 f"GRAPH_GRAPHIQL_ASSETS has no GraphiQL build: {self.assets.node_modules}"
             )
+        self.trusted = trusted_documents(settings, schema, limits)
+        self.documents = Documents(
+            [check.document for check in self.trusted],
+            trusted_only=settings.graph_trusted_documents_only,
+            introspection=settings.graph_introspection,
+            max_tokens=limits.max_tokens,
+        )
         self.serving: Serving | None = None
 
     def serve_with(self, backend: Backend) -> Serving:
@@ -153,6 +193,9 @@ class Gateway:
             if self.settings.graph_compiled_reads
             else None
         )
+        if reads is not None:
+            for check in self.trusted:  # planned now, so their first request is as fast
+                reads.pin(check.document.text, check.operation_name)
         view = GraphQLView(
             self.schema,
             reads=reads,
@@ -162,6 +205,7 @@ class Gateway:
             request_timeout_s=self.limits.request_timeout_s,
             ide_html=graphiql_page(local_assets=self.assets is not None),
             live=live,
+            documents=self.documents,
             allowed_origins=self.settings.cors_origins,
         )
         self.serving = Serving(store, view, live, changes)

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     graph_graphiql_assets: Path | None = Field(
         default=None, description="A node_modules folder with GraphiQL and React to serve locally."
     )
+    graph_trusted_documents: Path | None = Field(
+        default=None,
+        description="A manifest {sha256 id: document} (codegen's persisted-documents.json).",
+    )
+    graph_trusted_documents_only: bool = Field(
+        default=False,
+        description="Run only the manifest's documents: free text and APQ registration refused.",
+    )
     graph_cors_origins: str = Field(
         default="", description="Comma-separated browser origins allowed by CORS; none by default."
     )
@@ -91,6 +99,7 @@ class Settings(BaseSettings):
         "supabase_anon_key",
         "graph_backend",
         "graph_graphiql_assets",
+        "graph_trusted_documents",
         mode="before",
     )
     @classmethod

@@ -6,7 +6,9 @@
      ├── NotFound                    NOT_FOUND             absent, or another user's
      ├── Conflict                    CONFLICT              stale expectedVersion
      ├── FailedPrecondition          FAILED_PRECONDITION   the session's state forbids it
-     └── UpstreamUnavailable         UPSTREAM_UNAVAILABLE  the database is unreachable; retry
+     ├── UpstreamUnavailable         UPSTREAM_UNAVAILABLE  the database is unreachable; retry
+     ├── PersistedQueryNotFound      PERSISTED_QUERY_NOT_FOUND  a document id nobody registered
+     └── TrustedDocumentsOnly        TRUSTED_DOCUMENTS_ONLY     free text where only ids run
 
 Anything else is a bug: it is logged in full and the client gets INTERNAL_SERVER_ERROR
 with a fixed message. A GraphError's message is written for the client and never
@@ -66,6 +68,16 @@ class FailedPrecondition(GraphError):
 class UpstreamUnavailable(GraphError):
     code = "UPSTREAM_UNAVAILABLE"
     retryable = True
+
+
+class PersistedQueryNotFound(GraphError):
+    """Apollo's link retries with the document's text on this code (or this message)."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class TrustedDocumentsOnly(GraphError):
+    code = "TRUSTED_DOCUMENTS_ONLY"
 
 
 _BY_CODE: dict[str, type[GraphError]] = {

@@ -7,7 +7,9 @@ that knows about both HTTP and GraphQL errors.
   X-Request-ID header and the request's log line); internal details never leave.
 - A request refused before execution (parse, validation, variables) has no `data`; with
   `Accept: application/graphql-response+json` it gets that media type and HTTP 400.
-- A JSON POST whose document has a compiled plan (graph/reads/) is answered by one store
+- A request may name its document by id (graph/documents/): the id is resolved, or the
+  request refused, before anything is parsed; the executor then sees the document's text.
+- A POST or GET whose document has a compiled plan (graph/reads/) is answered by one store
   statement; anything else, and every error, goes through Strawberry's executor.
 """
 
@@ -22,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from cross_web import HTTPException, StarletteRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -30,7 +32,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -40,7 +43,14 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph.auth import Claims, TokenVerifier, bearer_token
 from graph.backends.base import Backend
 from graph.context import RequestContext
-from graph.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, GraphError, Unauthenticated
+from graph.documents.registry import Documents
+from graph.errors import (
+    INTERNAL_MESSAGE,
+    INTERNAL_SERVER_ERROR,
+    GraphError,
+    PersistedQueryNotFound,
+    Unauthenticated,
+)
 from graph.live.hub import Hub
 from graph.observability import Metrics
 from graph.reads.plan import Bound, NotAnswerable
@@ -155,7 +165,9 @@ class ReadTransaction(SchemaExtension):
 
 
 @dataclass(frozen=True, slots=True)
-class JsonPost:
+class OperationRequest:
+    """One operation of a JSON POST or a GET, its document's text resolved."""
+
     query: str
     operation_name: str | None
     variables: dict[str, Any] | None
@@ -186,11 +198,11 @@ class _RequestAdapter(StarletteRequestAdapter):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self._facts = facts_of(request.scope)
+        self.facts = facts_of(request.scope)
 
     async def get_body(self) -> bytes:
         body = await super().get_body()
-        return ParsedBody(body, self._facts.json_body) if self._facts.body_parsed else body
+        return ParsedBody(body, self.facts.json_body) if self.facts.body_parsed else body
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -208,6 +220,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request_timeout_s: float = 15.0,
         reads: ReadPlanner | None = None,
         live: Hub | None = None,
+        documents: Documents | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault(
@@ -226,6 +239,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self._ide_html = ide_html
         self._request_timeout_s = request_timeout_s
         self._reads = reads
+        self.documents = documents or Documents()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -237,6 +251,26 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """GraphiQL for a browser's bare GET, not for a GET naming a document by id."""
+        params = request.query_params
+        return (
+            super().should_render_graphql_ide(request)
+            and params.get("documentId") is None
+            and params.get("extensions") is None
+        )
+
+    async def parse_http_body(
+        self, request_adapter: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's reading of the request, with the text of the document it names."""
+        data = await super().parse_http_body(request_adapter)
+        if isinstance(request_adapter, _RequestAdapter) and isinstance(data, GraphQLRequestData):
+            document = request_adapter.facts.document
+            if document is not None:
+                data.query = document.text
+        return data
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -299,8 +333,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def _answer(
         self, request: Request, facts: RequestFacts, context: Any, root_value: Any
     ) -> Response:
-        if facts.viewer is not None and self._reads is not None:
-            compiled = await self._try_compiled(request, facts, facts.viewer, self._reads)
+        payload = await _operation_payload(request, facts)
+        if payload is not None:
+            try:
+                facts.document = self.documents.resolve(payload)
+            except GraphError as exc:
+                return self._document_refused(request, facts, exc)
+        if payload is not None and facts.viewer is not None and self._reads is not None:
+            compiled = await self._try_compiled(request, facts, facts.viewer, self._reads, payload)
             if isinstance(compiled, Response):
                 return compiled
             facts.store_failure = compiled.failure
@@ -309,15 +349,34 @@ class GraphQLView(GraphQL[RequestContext, None]):
             raise TypeError("the executor answered an HTTP request without a response")
         return response
 
+    def _document_refused(
+        self, request: Request, facts: RequestFacts, error: GraphError
+    ) -> Response:
+        """A document that may not run, refused before parsing. An unknown id is a request
+        error as a parse error is (HTTP 200, or 400 for application/graphql-response+json);
+        bad ids and free text in trusted-only mode are 400."""
+        status = 400
+        if isinstance(error, PersistedQueryNotFound):
+            status = 400 if GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "") else 200
+        response = self._refused(request, status, error.message, error.code)
+        if GRAPHQL_RESPONSE_JSON in request.headers.get("accept", ""):
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+        return response
+
     async def _try_compiled(
-        self, request: Request, facts: RequestFacts, viewer: Claims, reads: ReadPlanner
+        self,
+        request: Request,
+        facts: RequestFacts,
+        viewer: Claims,
+        reads: ReadPlanner,
+        payload: dict[str, Any],
     ) -> Response | Fallback:
         """The response from one store statement, when the document has a compiled plan
         and its arguments bind; else why not. The executor then answers, and reports
         every error, so errors keep one shape and one source."""
-        post = await _json_post(request, facts)
+        post = _operation(payload, facts)
         if post is None:
-            return Fallback("not a JSON POST of one query")
+            return Fallback("not one well-formed operation")
         prepared = reads.prepare(post.query, post.operation_name)
         if prepared is None:
             return Fallback("no compiled plan for the document")
@@ -328,7 +387,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if isinstance(data, Fallback):
             return data
         facts.operation = prepared.plan.operation_name
-        facts.outcome = self._metrics.observe(prepared.plan.operation_name, [], facts.elapsed())
+        facts.outcome = self._metrics.observe(
+            prepared.plan.operation_name, [], facts.elapsed(), facts.document
+        )
         accept = request.headers.get("accept", "")
         return Response(
             b'{"data":' + data + b"}",
@@ -371,7 +432,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if code == "UPSTREAM_UNAVAILABLE":
             extensions["retryable"] = True
         extensions["requestId"] = facts.request_id
-        facts.outcome = self._metrics.observe(None, [code], facts.elapsed())
+        facts.outcome = self._metrics.observe(None, [code], facts.elapsed(), facts.document)
         body: dict[str, Any] = {"errors": [{"message": message, "extensions": extensions}]}
         if executed:
             body = {"data": None, **body}
@@ -408,33 +469,51 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if errors:
             body["errors"] = [format_error(error, facts.request_id) for error in errors]
         facts.outcome = self._metrics.observe(
-            facts.operation, [error_code(error) for error in errors], facts.elapsed()
+            facts.operation,
+            [error_code(error) for error in errors],
+            facts.elapsed(),
+            facts.document,
         )
         facts.wants_graphql_response = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
         return body  # type: ignore[return-value]
 
 
-async def _json_post(request: Request, facts: RequestFacts) -> JsonPost | None:
-    """The query of a well-formed JSON POST of one operation, else None. The parsed body is
+async def _operation_payload(request: Request, facts: RequestFacts) -> dict[str, Any] | None:
+    """The request's one operation as sent (a JSON POST's body, a GET's parameters with
+    `variables` and `extensions` decoded), else None. A POST body is parsed here once and
     kept in the request's facts, so Strawberry does not parse it again."""
+    if request.method == "GET":
+        payload: dict[str, Any] = dict(request.query_params)
+        for key in ("variables", "extensions"):
+            if payload.get(key):
+                try:
+                    payload[key] = orjson.loads(payload[key])
+                except orjson.JSONDecodeError:
+                    return None  # Strawberry refuses it
+        return payload
     if request.method != "POST":
         return None
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
     try:
-        payload = orjson.loads(await request.body())
+        parsed = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         return None
-    facts.json_body, facts.body_parsed = payload, True
-    if not isinstance(payload, dict):
-        return None
-    query, name = payload.get("query"), payload.get("operationName")
-    variables, extensions = payload.get("variables"), payload.get("extensions")
+    facts.json_body, facts.body_parsed = parsed, True
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _operation(payload: dict[str, Any], facts: RequestFacts) -> OperationRequest | None:
+    """The operation with its document's text, when every part is well formed (else
+    Strawberry answers 400)."""
+    query = facts.document.text if facts.document is not None else payload.get("query")
+    name, variables = payload.get("operationName"), payload.get("variables")
+    extensions = payload.get("extensions")
     if (
         isinstance(query, str)
         and isinstance(name, str | None)
         and isinstance(variables, dict | None)
-        and isinstance(extensions, dict | None)  # else Strawberry answers 400
+        and isinstance(extensions, dict | None)
     ):
-        return JsonPost(query, name, variables)
+        return OperationRequest(query, name, variables)
     return None

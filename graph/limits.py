@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import ASTValidationRule, GraphQLError, ValidationRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule
 from graphql.language import ast
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
@@ -30,12 +30,18 @@ class Limits:
     request_timeout_s: float = 15.0
 
 
-def validation_rules(limits: Limits) -> list[type[ASTValidationRule]]:
-    return [
+def validation_rules(
+    limits: Limits, *, introspection: bool = True
+) -> list[type[ASTValidationRule]]:
+    """The rules every document is validated with on top of the specified ones."""
+    rules: list[type[ASTValidationRule]] = [
         max_depth_rule(limits.max_depth, None, None),
         max_aliases_rule(limits.max_aliases),
         _root_fields_rule(limits.max_root_fields),
     ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
 
 
 def _root_fields_rule(maximum: int) -> type[ValidationRule]:

@@ -2,7 +2,8 @@
 
 Metrics live in a registry per app (not the process-global one), so two apps in one
 process never share counters. The request log is one JSON line per request: request id,
-operation, a hash of the user id (never the id itself, never a token), duration, outcome.
+operation, the document's id when it was named by one, a hash of the user id (never the
+id itself, never a token), duration, outcome.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.backends.base import Backend
+from graph.documents.registry import Resolved
 from graph.request_facts import start_facts
 
 request_log = logging.getLogger("graph.requests")
@@ -42,6 +44,7 @@ class Metrics:
     def __init__(self) -> None:
         self._operations: set[str] = set()
         self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._document_children: dict[tuple[str, str], Any] = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "graph_requests",
@@ -65,6 +68,13 @@ class Metrics:
         )
         self.compiled_read_latency = self.backend_latency.labels(call="compiled_read")
         self._call_children: dict[str, Any] = {}
+        self.documents = Counter(
+            "graph_document_requests",
+            "Requests that ran a document named by id: the manifest's by id, APQ's as "
+            "`registered` (the label set is the manifest's).",
+            ["document", "outcome"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "graph_errors",
             "Errors returned to clients, by extensions.code.",
@@ -110,7 +120,13 @@ class Metrics:
             self._operations.add(name)
         return name
 
-    def observe(self, operation: str | None, codes: list[str], seconds: float) -> str:
+    def observe(
+        self,
+        operation: str | None,
+        codes: list[str],
+        seconds: float,
+        document: Resolved | None = None,
+    ) -> str:
         """Count one GraphQL request; returns its outcome."""
         label = self.operation_label(operation)
         outcome = "error" if codes else "ok"
@@ -125,6 +141,14 @@ class Metrics:
         children[1].observe(seconds)
         for code in codes:
             self.errors.labels(code=code).inc()
+        if document is not None:
+            name = document.id if document.source == "manifest" else document.source
+            child = self._document_children.get((name, outcome))
+            if child is None:  # bounded: the manifest's ids and "registered"
+                child = self._document_children[(name, outcome)] = self.documents.labels(
+                    document=name, outcome=outcome
+                )
+            child.inc()
         return outcome
 
     def observe_delivery(self, seconds: float) -> None:
@@ -190,6 +214,7 @@ class RequestContextMiddleware:
                             "path": scope["path"],
                             "status": status,
                             "operation": facts.operation,
+                            "document": facts.document.id if facts.document else None,
                             "user": user_hash(facts.user_id),
                             "outcome": facts.outcome,
                             "duration_ms": round(facts.elapsed() * 1000, 2),

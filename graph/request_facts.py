@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.auth import Claims
+from graph.documents.registry import Resolved
 from graph.errors import GraphError
 
 _SCOPE_KEY = "session_graph.request"
@@ -26,6 +27,7 @@ class RequestFacts:
     started: float = field(default_factory=time.perf_counter)
     viewer: Claims | None = None
     operation: str | None = None
+    document: Resolved | None = None  # the document the request named by id, or trusted text
     outcome: str | None = None  # "ok" or "error", once the request is counted
     # A compiled read's expected store failure: the executor reports it in its own shape,
     # without asking the store again.

@@ -5,6 +5,7 @@ and is checked as an HTTP request's is (same verifier, same refusals); a connect
 without a valid one is closed with 4403 before any subscription. The connection lives
 until its token expires, then it is closed with 4403 (a client reconnects with a fresh
 one), and the server pings it now and then so proxies keep it open and dead peers show.
+A `subscribe` may name its document by id as an HTTP request may (graph/documents/).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 from graph.auth import Claims, TokenVerifier, bearer_token
-from graph.errors import Unauthenticated
+from graph.documents.registry import Documents
+from graph.errors import GraphError, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -47,26 +49,42 @@ class TextFrames(ASGIWebSocketAdapter):
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
-    """Strawberry's handler, refusing a subscription past the connection's limit with an
-    error shaped like every other (a message and `extensions.code`)."""
+    """Strawberry's handler, running the document a subscription names by id, and refusing
+    one past the connection's limit or one the documents refuse with an error shaped like
+    every other (a message and `extensions.code`)."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged and len(self.operations) >= SUBSCRIPTIONS_PER_CONNECTION:
-            await self.send_message(
-                {
-                    "id": message["id"],
-                    "type": "error",
-                    "payload": [
-                        {
-                            "message": f"at most {SUBSCRIPTIONS_PER_CONNECTION} subscriptions"
-                            " per connection; complete one first",
-                            "extensions": {"code": "BAD_USER_INPUT"},
-                        }
-                    ],
-                }
+        if not self.connection_acknowledged:
+            await super().handle_subscribe(message)  # closes the socket: 4401
+            return
+        if len(self.operations) >= SUBSCRIPTIONS_PER_CONNECTION:
+            await self._refuse(
+                message,
+                f"at most {SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection; "
+                "complete one first",
+                "BAD_USER_INPUT",
             )
             return
+        documents = getattr(self.view, "documents", None)
+        payload = message.get("payload")
+        if isinstance(documents, Documents) and isinstance(payload, dict):
+            try:
+                document = documents.resolve(payload)
+            except GraphError as exc:
+                await self._refuse(message, exc.message, exc.code)
+                return
+            if document is not None:
+                message["payload"] = {**payload, "query": document.text}
         await super().handle_subscribe(message)
+
+    async def _refuse(self, message: SubscribeMessage, text: str, code: str) -> None:
+        await self.send_message(
+            {
+                "id": message["id"],
+                "type": "error",
+                "payload": [{"message": text, "extensions": {"code": code}}],
+            }
+        )
 
 
 async def connection_viewer(params: Mapping[str, object] | None, verifier: TokenVerifier) -> Claims:

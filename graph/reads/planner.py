@@ -3,7 +3,8 @@
 The cache is bounded (least recently used out) and keyed by the document's text and
 operation name. A document that cannot be compiled is cached as such, so it costs one
 lookup before going to the executor. Long documents are never cached: they would let a
-client fill memory with distinct texts.
+client fill memory with distinct texts. The trusted documents' plans are pinned: made at
+startup and never evicted.
 """
 
 from __future__ import annotations
@@ -46,15 +47,25 @@ class ReadPlanner:
         self._compile_read = compile_read
         self._size = size
         self._cache: OrderedDict[tuple[str, str | None], PreparedRead | None] = OrderedDict()
+        self._pinned: dict[tuple[str, str | None], PreparedRead | None] = {}
 
     @property
     def schema(self) -> GraphQLSchema:
         return self._schema
 
+    def pin(self, query: str, operation_name: str | None) -> PreparedRead | None:
+        """Plan a trusted document now and keep its plan for the process's life, under its
+        operation's name and under none (a request may omit operationName)."""
+        prepared = self._prepare(query, operation_name)
+        self._pinned[(query, operation_name)] = self._pinned[(query, None)] = prepared
+        return prepared
+
     def prepare(self, query: str, operation_name: str | None) -> PreparedRead | None:
+        key = (query, operation_name)
+        if key in self._pinned:
+            return self._pinned[key]
         if len(query) > MAX_CACHED_DOCUMENT_CHARS:
             return None
-        key = (query, operation_name)
         try:
             prepared = self._cache[key]
         except KeyError:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -34,8 +34,8 @@ class SessionGraphSchema(strawberry.Schema):
         """Log bugs in full; expected errors (bad input, not found, ...) are the client's news."""
         for error in errors:
             original = error.original_error
-            if original is None or isinstance(original, GraphError):
-                continue
+            if original is None or isinstance(original, GraphError | GraphQLError):
+                continue  # a GraphQLError as the cause: a variable's coercion, the client's
             logger.error("unexpected error in %s", error.path, exc_info=original)
 
 
@@ -53,9 +53,7 @@ def build_schema(
         lambda: ValidationCache(maxsize=_CACHE_SIZE),
     ]
     limits = limits or Limits()
-    rules = validation_rules(limits)
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
+    rules = validation_rules(limits, introspection=introspection)
     extensions.append(lambda: AddValidationRules(rules))
     extensions.append(lambda: MaxTokensLimiter(limits.max_tokens))
     extensions.extend(extra_extensions)
