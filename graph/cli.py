@@ -1,4 +1,4 @@
-"""session-graph serve | migrate | token | export-schema."""
+"""session-graph serve | migrate | token | export-schema | documents check."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
 
+    documents = commands.add_parser("documents", help="trusted documents")
+    documents_commands = documents.add_subparsers(dest="documents_command", required=True)
+    check = documents_commands.add_parser(
+        "check", help="validate a manifest against the schema (a CI step for frontends)"
+    )
+    check.add_argument("manifest", type=Path, help="{sha256 id: document}, as codegen writes it")
+
     args = parser.parse_args(argv)
     try:
         settings = Settings()
@@ -55,11 +62,23 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(settings, args.database_url)
     if args.command == "token":
         return _token(settings, args.user, args.ttl)
+    if args.command == "documents":
+        return _check_documents(settings, args.manifest)
     return _export_schema(args.output)
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn  # noqa: PLC0415 - only the serve command needs it
+
+    from graph.app import create_app  # noqa: PLC0415
+    from graph.config import ConfigurationError  # noqa: PLC0415
+    from graph.documents.manifest import ManifestError  # noqa: PLC0415
+
+    try:
+        app = create_app(settings)  # a bad manifest or setting stops here, before serving
+    except (ConfigurationError, ManifestError) as exc:
+        print(f"session-graph serve: {exc}", file=sys.stderr)
+        return 2
 
     options: dict[str, Any] = {
         "host": host or settings.graph_host,
@@ -69,9 +88,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         "access_log": False,  # graph.requests logs every request, as JSON, with its id
     }
     if workers <= 1:
-        from graph.app import create_app  # noqa: PLC0415
-
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(app, **options)
         return 0
     return _serve_workers(settings, workers, options)
 
@@ -144,3 +161,17 @@ def _export_schema(output: Path) -> int:
     output.write_text(build_schema().as_str() + "\n")
     print(f"wrote {output}")
     return 0
+
+
+def _check_documents(settings: Settings, manifest: Path) -> int:
+    """Every document checked as the server would at startup; exit 1 on any problem."""
+    from graph.documents.manifest import ManifestError  # noqa: PLC0415
+    from graph.documents.report import check_report  # noqa: PLC0415
+
+    try:
+        lines, ok = check_report(manifest, introspection=settings.graph_introspection)
+    except ManifestError as exc:
+        print(f"session-graph documents check: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0 if ok else 1

@@ -15,7 +15,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -25,8 +25,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.backends.base import Backend
-from graph.documents.registry import Resolved
 from graph.request_facts import start_facts
+
+if TYPE_CHECKING:
+    from graph.documents.registry import Resolved
 
 request_log = logging.getLogger("graph.requests")
 

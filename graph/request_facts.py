@@ -12,11 +12,13 @@ import time
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.auth import Claims
-from graph.documents.registry import Resolved
 from graph.errors import GraphError
+
+if TYPE_CHECKING:
+    from graph.documents.registry import Resolved
 
 _SCOPE_KEY = "session_graph.request"
 
