@@ -7,8 +7,9 @@ STAMP  := $(VENV)/.installed
 GRAPHIQL_DIR := .graphiql
 GRAPHIQL_JS  := $(GRAPHIQL_DIR)/node_modules/graphql-ws/umd/graphql-ws.min.js
 JS_CLIENTS   := tests/js/node_modules/.package-lock.json
+WEB_EXAMPLE  := examples/web/node_modules/.package-lock.json
 
-.PHONY: serve test lint typecheck install export-schema graphiql-assets js-clients reliability bench clean
+.PHONY: serve test lint typecheck install export-schema graphiql-assets js-clients web-example reliability bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "session-graph needs Python 3.11 or newer")'
@@ -46,8 +47,14 @@ js-clients: $(JS_CLIENTS)
 $(JS_CLIENTS): tests/js/package.json tests/js/package-lock.json
 	npm ci --no-audit --no-fund --prefix tests/js
 
+# The TypeScript client of examples/web (graphql-codegen, tsc, Apollo Client), as locked.
+web-example: $(WEB_EXAMPLE)
+
+$(WEB_EXAMPLE): examples/web/package.json examples/web/package-lock.json
+	npm ci --no-audit --no-fund --prefix examples/web
+
 test: lint typecheck
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory graphiql-assets js-clients; fi
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory graphiql-assets js-clients web-example; fi
 	GRAPH_TEST_GRAPHIQL_ASSETS=$(CURDIR)/$(GRAPHIQL_DIR)/node_modules $(BIN)/pytest
 
 # Load, faults, hostile input, isolation and fuzzing on loopback; writes docs/RELIABILITY.md.
@@ -62,4 +69,4 @@ export-schema: $(STAMP)
 	$(BIN)/session-graph export-schema
 
 clean:
-	rm -rf $(VENV) $(GRAPHIQL_DIR) tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(GRAPHIQL_DIR) tests/js/node_modules examples/web/node_modules examples/web/src/gql examples/web/dist .pytest_cache .mypy_cache .ruff_cache
