@@ -23,7 +23,8 @@ from graph.backends.base import Backend
 from graph.documents.ids import sha256_hex
 from tests.support import GraphClient, User, discount_ir
 from tests.support.examples import example_operation
-from tests.support.stores import settings_for_tests
+from tests.support.live import INSTALLED, live_gateway
+from tests.support.stores import Database, settings_for_tests
 
 NEW_SESSION = {
     "prompt": "Create a calculate_discount function",
@@ -332,3 +333,39 @@ def test_an_invalid_manifest_document_stops_startup(tmp_path: Path, backend: Bac
 def test_trusted_only_needs_a_manifest(backend: Backend) -> None:
     with pytest.raises(Exception, match="GRAPH_TRUSTED_DOCUMENTS"):
         create_app(settings_for_tests(graph_trusted_documents_only=True), backend=backend)
+
+
+@pytest.mark.skipif(not INSTALLED, reason="Node.js and tests/js: `npm ci --prefix tests/js`")
+@pytest.mark.parametrize("transport", ["ws", "sse"])
+async def test_a_subscription_runs_by_id_and_free_text_is_refused(
+    database: Database, alice: User, transport: str, tmp_path: Path
+) -> None:
+    path = write_manifest(tmp_path / "manifest.json", (*TRUSTED, "SessionLive"))
+    async with live_gateway(
+        database, graph_trusted_documents=path, graph_trusted_documents_only=True
+    ) as gateway:
+        http = Http(gateway.client.http)
+        session_id = await create_session(http, alice)
+        live_id = "sha256:" + digest("SessionLive")
+        async with gateway.subscribe(
+            live_id, {"id": session_id}, token=alice.token, transport=transport
+        ) as live:
+            await http.by_id(
+                "ResolveHole",
+                {"input": {"sessionId": session_id, "holeId": "return_type", "text": "float"}},
+                alice,
+            )
+            line = await live.line()
+            while "next" not in line:
+                line = await live.line()
+            event = line["next"]["data"]["sessionEvents"]
+            assert (event["kind"], event["version"]) == ("CHANGED", 2)
+        text = example_operation("SessionLive").replace("SessionLive", "Sneaky")
+        async with gateway.subscribe(
+            text, {"id": session_id}, token=alice.token, transport=transport, wait=False
+        ) as refused:
+            line = await refused.line()
+            while "error" not in line and "next" not in line:
+                line = await refused.line()
+            errors = line["error"] if "error" in line else line["next"]["errors"]
+            assert [e["extensions"]["code"] for e in errors] == ["TRUSTED_DOCUMENTS_ONLY"]

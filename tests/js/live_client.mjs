@@ -1,6 +1,6 @@
 // One subscription through the npm clients a frontend uses: graphql-ws (WebSocket,
 // graphql-transport-ws) or graphql-sse (distinct connections mode).
-// Usage: node live_client.mjs ws|sse <url> <token|-> <query> [variables JSON]
+// Usage: node live_client.mjs ws|sse <url> <token|-> <query | sha256:<document id>> [variables JSON]
 // Prints one JSON line per happening: {"ready"} once subscribed (ws: acknowledged),
 // {"next": payload}, {"error": ...}, {"complete": true}, {"closed": {code, reason}}; then exits.
 import { createClient as createWsClient } from 'graphql-ws';
@@ -14,7 +14,10 @@ if (!transport || !url || !token || !query) {
 }
 const say = (line) => process.stdout.write(JSON.stringify(line) + '\n');
 const authorization = token === '-' ? {} : { Authorization: `Bearer ${token}` };
-const request = { query, variables: variables ? JSON.parse(variables) : {} };
+// A persisted document goes by id, with the empty query graphql-ws insists on.
+const request = query.startsWith('sha256:')
+  ? { query: '', documentId: query, variables: variables ? JSON.parse(variables) : {} }
+  : { query, variables: variables ? JSON.parse(variables) : {} };
 
 let client;
 if (transport === 'ws') {
@@ -38,8 +41,13 @@ const done = () => {
 };
 client.subscribe(request, {
   next: (payload) => say({ next: payload }),
-  error: (error) => {
+  error: async (error) => {
     if (Array.isArray(error)) say({ error });
+    else if (error && error.response) {
+      // graphql-sse: refused before the stream began, with the GraphQL errors as JSON
+      const body = await error.response.json().catch(() => ({}));
+      say({ error: body.errors ?? [], status: error.response.status });
+    }
     else if (error && typeof error.code === 'number') say({ error: { code: error.code, reason: error.reason } });
     else say({ error: { message: String(error && error.message ? error.message : error) } });
     done();
