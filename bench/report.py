@@ -35,12 +35,23 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.0f}–{max(values):.0f}"
 
 
+def gateway_rows(runs: dict[str, list[Run]]) -> str:
+    return "\n".join(
+        f"| {op} | gateway | {median([r.requests_per_s for r in rs]):.0f} "
+        f"({spread([r.requests_per_s for r in rs])}) | {median([r.p50_ms for r in rs]):.1f} "
+        f"| {median([r.p95_ms for r in rs]):.1f} | {median([r.p99_ms for r in rs]):.1f} "
+        f"| {sum(r.errors for r in rs):.0f} | {max(r.other_cpu for r in rs):.0%} |"
+        for op, rs in runs.items()
+    )
+
+
 def write_report(
     started_at: datetime.datetime,
     runs: list[Run],
     *,
     floors: dict[str, list[tuple[float, float, float]]],
     screen: dict[str, list[Run]],
+    documents: dict[str, list[Run]],
     writes: dict[str, list[float]],
     machine: Machine,
     overhead: Overhead,
@@ -73,13 +84,15 @@ def write_report(
         f"| {op} | gateway | {f[0]:.0f} | {f[1]:.1f} | {f[2]:.1f} | {f[3]:.1f} | {f[4]:.0f} | – |"
         for op, f in writes.items()
     )
-    screen_rows = "\n".join(
-        f"| {op} | gateway | {median([r.requests_per_s for r in rs]):.0f} "
-        f"({spread([r.requests_per_s for r in rs])}) | {median([r.p50_ms for r in rs]):.1f} "
-        f"| {median([r.p95_ms for r in rs]):.1f} | {median([r.p99_ms for r in rs]):.1f} "
-        f"| {sum(r.errors for r in rs):.0f} | {max(r.other_cpu for r in rs):.0%} |"
-        for op, rs in screen.items()
-    )
+    screen_rows = gateway_rows(screen)
+    document_rows = gateway_rows(documents)
+    # By id against as text: throughput ratio of the medians, per document.
+    by_id = {
+        op: median([r.requests_per_s for r in documents[f"{op} by id"]])
+        / median([r.requests_per_s for r in documents[f"{op} as text"]])
+        for op in ("session", "sessionScreen")
+    }
+    slowest_by_id = min(by_id.values())
     # What the screen costs over `session`: time per request (1 / throughput), medians.
     screen_cost = (
         median([r.requests_per_s for r in screen["session"]])
@@ -95,7 +108,8 @@ def write_report(
     summary = (
         f"vs PostGraphile: session throughput x{s_tp:.2f}, p95 x{s_p95:.2f}; "
         f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor; "
-        f"session screen +{screen_cost:.0%} over session; live delivery p50 {live.p50_ms:.0f} ms, "
+        f"session screen +{screen_cost:.0%} over session; by documentId x{slowest_by_id:.2f} "
+        f"of the text's throughput; live delivery p50 {live.p50_ms:.0f} ms, "
         f"p99 {live.p99_ms:.0f} ms over {live.subscriptions} subscriptions"
     )
     text = f"""# Performance: the gateway, PostGraphile 4.14 and the asyncpg floor
@@ -124,6 +138,13 @@ the seeded IR has nine holes, all open), interleaved with `session` itself:
 |---|---|---|---|---|---|---|---|
 {screen_rows}
 
+The same two documents sent as text and by `documentId` (a persisted document, from the
+gateway's GRAPH_TRUSTED_DOCUMENTS manifest), interleaved:
+
+| operation | system | requests/s (spread) | p50 ms | p95 ms | p99 ms | errors | other CPU |
+|---|---|---|---|---|---|---|---|
+{document_rows}
+
 Writes, gateway only (PostGraphile has no equivalent of our rules-in-functions API here):
 
 | operation | system | requests/s | p50 ms | p95 ms | p99 ms | errors | |
@@ -144,6 +165,7 @@ PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
 | `sessions` p95 ≤ PostGraphile | ×{l_p95:.2f} | {verdict(l_p95 <= 1)} |
 | `session` ≥ 60 % of the asyncpg floor | {s_floor:.0%} | {verdict(s_floor >= 0.6)} |
 | the session screen costs ≤ 25 % more than `session` (time per request) | +{screen_cost:.0%} | {verdict(screen_cost <= 0.25)} |
+| a document by id runs at least as fast as its text (throughput, the slower of the two documents; 2 % allowed for noise) | ×{slowest_by_id:.2f} (session ×{by_id["session"]:.2f}, screen ×{by_id["sessionScreen"]:.2f}) | {verdict(slowest_by_id >= 0.98)} |
 | peak RSS ≤ 200 MB per worker | {machine.peak_rss_mb.get("gateway", 0):.0f} MB | {verdict(machine.peak_rss_mb.get("gateway", 1e9) <= 200)} |
 | live: delivery p50 ≤ 50 ms, p99 ≤ 250 ms (write sent to event received) | {live.p50_ms:.1f} / {live.p99_ms:.1f} ms | {verdict(live.p50_ms <= 50 and live.p99_ms <= 250)} |
 | live: no event missing at the end, RSS ≤ 300 MB with 1,000 subscriptions | {live.missing} missing, {live.peak_rss_mb:.0f} MB | {verdict(live.missing == 0 and live.peak_rss_mb <= 300 and live.subscriptions == 1000)} |

@@ -51,6 +51,7 @@ from bench.workload import (
     WORKERS,
     WRITE_QUERIES,
     body_file,
+    manifest_file,
     seed,
     token,
 )
@@ -88,7 +89,13 @@ def start_servers(tmp_path: Path, embedded: EmbeddedPostgres) -> Servers:
         for k, v in os.environ.items()
         if not k.startswith(("GRAPH_", "SUPABASE_", "DATABASE_URL"))
     }
-    gateway = start_gateway(gateway_port, embedded.app_dsn, env, workers=WORKERS)
+    trusted = manifest_file(tmp_path, [*GATEWAY_QUERIES.values(), *SCREEN_QUERIES.values()])
+    gateway = start_gateway(
+        gateway_port,
+        embedded.app_dsn,
+        {**env, "GRAPH_TRUSTED_DOCUMENTS": str(trusted)},
+        workers=WORKERS,
+    )
     peer_dsn = f"postgres://authenticator@localhost/postgres?host={embedded.socket_dir}"
     peer = subprocess.Popen(
         ["node", str(BENCH / "postgraphile" / "server.js"), peer_dsn, str(peer_port), SECRET],
@@ -174,6 +181,25 @@ def measure_screen(servers: Servers, tmp_path: Path) -> dict[str, list[Run]]:
     return runs
 
 
+def measure_documents(servers: Servers, tmp_path: Path) -> dict[str, list[Run]]:
+    """The same documents sent as text and by `documentId`, on the gateway, interleaved."""
+    url, watched = servers.urls["gateway"], servers.watched["gateway"]
+    files = {
+        f"{op} {form}": body_file(
+            tmp_path, SCREEN_QUERIES, op, servers.sessions, by_id=form == "by id"
+        )
+        for op in SCREEN_QUERIES
+        for form in ("as text", "by id")
+    }
+    for bodies in files.values():
+        wrk(url, bodies, 2, [])  # warm-up
+    runs: dict[str, list[Run]] = {name: [] for name in files}
+    for _ in range(ROUNDS):
+        for name, bodies in files.items():
+            runs[name].append(quiet_run("gateway", name, url, bodies, watched))
+    return runs
+
+
 def measure_writes(servers: Servers, tmp_path: Path) -> dict[str, list[float]]:
     writes: dict[str, list[float]] = {}
     for op in ("createSession", "resolveHole"):
@@ -211,6 +237,7 @@ def main() -> int:
             sampler.start()
             runs, floors = measure_reads(servers, tmp_path)
             screen = measure_screen(servers, tmp_path)
+            documents = measure_documents(servers, tmp_path)
             writes = measure_writes(servers, tmp_path)
             stop.append(True)
             live = measure_live(embedded, servers.sessions, servers.env)
@@ -232,6 +259,7 @@ def main() -> int:
         runs,
         floors=floors,
         screen=screen,
+        documents=documents,
         writes=writes,
         machine=machine,
         overhead=overhead,

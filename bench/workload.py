@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from graph.auth import mint_token
+from graph.documents.ids import document_id, sha256_hex
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,13 +171,33 @@ async def seed(dsn: str) -> dict[uuid.UUID, list[str]]:
     return by_user
 
 
+def manifest_file(path: Path, queries: list[str]) -> Path:
+    """The trusted documents the gateway serves by id (GRAPH_TRUSTED_DOCUMENTS)."""
+    out = path / "persisted-documents.json"
+    out.write_text(json.dumps({document_id(sha256_hex(q)): q for q in queries}))
+    return out
+
+
 def body_file(
-    path: Path, queries: dict[str, str], operation: str, sessions: dict[uuid.UUID, list[str]]
+    path: Path,
+    queries: dict[str, str],
+    operation: str,
+    sessions: dict[uuid.UUID, list[str]],
+    *,
+    by_id: bool = False,
 ) -> Path:
+    """wrk's requests: a token and a JSON body per line; with `by_id` the body names the
+    document by `documentId` instead of sending its text."""
     rng = random.Random(7)
     users = list(sessions)
     tokens = {u: token(u) for u in users}
-    out = path / f"{operation}-{abs(hash(queries[operation])) % 10000}.tsv"
+    named = "-id" if by_id else ""
+    out = path / f"{operation}{named}-{abs(hash(queries[operation])) % 10000}.tsv"
+    document: dict[str, str] = (
+        {"documentId": document_id(sha256_hex(queries[operation]))}
+        if by_id
+        else {"query": queries[operation]}
+    )
     with out.open("w") as handle:
         for _ in range(4000):
             user = rng.choice(users)
@@ -193,7 +214,5 @@ def body_file(
                         "text": "float",
                     }
                 }
-            handle.write(
-                f"{tokens[user]}\t{json.dumps({'query': queries[operation], 'variables': variables})}\n"
-            )
+            handle.write(f"{tokens[user]}\t{json.dumps({**document, 'variables': variables})}\n")
     return out
