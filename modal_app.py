@@ -6,23 +6,39 @@ secret `supabase` (SUPABASE_URL, SUPABASE_ANON_KEY, and SUPABASE_JWT_SECRET or
 SUPABASE_JWKS_URL); with SUPABASE_URL set the backend is pg_graphql, so the container
 holds no database credentials and no key that bypasses row-level security. Nothing here
 contacts Modal at import time.
+
+A frontend's trusted documents ship inside the image: deploy with
+`GRAPH_TRUSTED_DOCUMENTS=<its persisted-documents.json> modal deploy modal_app.py`, and set
+GRAPH_TRUSTED_DOCUMENTS_ONLY=true in the secret to run nothing else (docs/RUNBOOK.md).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import modal
 
 APP_NAME = "session-graph"
 SECRET_NAME = "supabase"  # noqa: S105 - the name of a Modal secret, not a secret
+TRUSTED_DOCUMENTS = "/srv/session-graph/persisted-documents.json"
 
-image = (
+
+def with_trusted_documents(image: modal.Image, manifest: str | None) -> modal.Image:
+    """The image serving `manifest` (a local file, named at deploy time), if one is named."""
+    if not manifest:
+        return image
+    return image.add_local_file(manifest, TRUSTED_DOCUMENTS, copy=True).env(
+        {"GRAPH_TRUSTED_DOCUMENTS": TRUSTED_DOCUMENTS}
+    )
+
+
+image = with_trusted_documents(
     modal.Image.debian_slim(python_version="3.11")
     .pip_install_from_pyproject("pyproject.toml")
-    .env({"GRAPH_LOG_FORMAT": "json"})
-    .add_local_python_source("graph", ignore=["**/__pycache__/**", "**/*.pyc"])
-)
+    .env({"GRAPH_LOG_FORMAT": "json"}),
+    os.environ.get("GRAPH_TRUSTED_DOCUMENTS"),
+).add_local_python_source("graph", ignore=["**/__pycache__/**", "**/*.pyc"])
 
 app = modal.App(APP_NAME, image=image)
 

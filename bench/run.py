@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.documents import measure_documents_in_process
 from bench.live import measure_live
 from bench.live import report_section as live_section
 from bench.measure import (
@@ -238,6 +239,7 @@ def main() -> int:
             runs, floors = measure_reads(servers, tmp_path)
             screen = measure_screen(servers, tmp_path)
             documents = measure_documents(servers, tmp_path)
+            by_id = measure_documents_in_process(embedded.app_dsn, servers.sessions, tmp_path)
             writes = measure_writes(servers, tmp_path)
             stop.append(True)
             live = measure_live(embedded, servers.sessions, servers.env)
@@ -260,6 +262,7 @@ def main() -> int:
         floors=floors,
         screen=screen,
         documents=documents,
+        by_id=by_id,
         writes=writes,
         machine=machine,
         overhead=overhead,

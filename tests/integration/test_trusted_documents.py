@@ -237,6 +237,20 @@ async def test_trusted_only_refuses_free_text_before_parsing_and_changes_nothing
     assert listed["sessions"]["edges"] == []
 
 
+async def test_trusted_only_refuses_batches_and_other_bodies_before_parsing(
+    trusted: Http, alice: User, parses: Parses
+) -> None:
+    batch = await trusted.post([{"query": "{ viewer { id } }"}], alice)  # type: ignore[arg-type]
+    assert batch.status_code == 400
+    form = await trusted.http.post(
+        "/graphql",
+        content=b"{ viewer { id } }",
+        headers={"Authorization": f"Bearer {alice.token}", "Content-Type": "application/graphql"},
+    )
+    assert form.status_code == 400
+    assert parses.count == 0
+
+
 async def test_trusted_only_refuses_apq_registration(
     trusted: Http, alice: User, parses: Parses
 ) -> None:

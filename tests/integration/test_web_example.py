@@ -139,6 +139,27 @@ async def test_every_document_runs_by_id_in_trusted_only_mode(
     }
 
 
+@pytest.fixture(scope="module")
+def documents(built: Path) -> dict[str, str]:
+    manifest: dict[str, str] = json.loads(built.read_text())
+    return manifest
+
+
+async def by_id(
+    gateway: LiveGateway, documents: dict[str, str], name: str, variables: Any, user: User
+) -> Any:
+    """One of the manifest's operations, named by its id, as the example's client sends it."""
+    [document_id] = [key for key, text in documents.items() if f" {name}(" in text]
+    response = await gateway.client.http.post(
+        "/graphql",
+        json={"documentId": document_id, "variables": variables},
+        headers={"Authorization": f"Bearer {user.token}"},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
 async def subscribe(gateway: LiveGateway, *arguments: str) -> LiveClient:
     assert NODE is not None
     process = await asyncio.create_subprocess_exec(
@@ -154,7 +175,7 @@ async def subscribe(gateway: LiveGateway, *arguments: str) -> LiveClient:
 
 
 async def test_live_events_by_id_and_text_refused(
-    built: Path, database: Database, alice: User
+    built: Path, documents: dict[str, str], database: Database, alice: User
 ) -> None:
     async with live_gateway(
         database, graph_trusted_documents=built, graph_trusted_documents_only=True
@@ -171,6 +192,23 @@ async def test_live_events_by_id_and_text_refused(
             assert event["sessionId"] != steps["create"]["id"]
         finally:
             await mine.close()
+        new = {"prompt": "p", "initialDraft": {"ir": discount_ir(), "validationStatus": "PENDING"}}
+        created = await by_id(gateway, documents, "CreateSession", {"input": new}, alice)
+        session_id = created["createSession"]["session"]["id"]
+        before = await gateway.subscriptions()
+        one = await subscribe(gateway, "live", gateway.ws_url, alice.token, session_id)
+        try:
+            await gateway.until_subscriptions(lambda n: n > before)
+            answer = {"sessionId": session_id, "holeId": "return_type", "text": "float"}
+            await by_id(gateway, documents, "ResolveHole", {"input": answer}, alice)
+            event = (await one.line())["next"]["sessionEvents"]
+            assert (event["kind"], event["sessionId"], event["version"]) == (
+                "CHANGED",
+                session_id,
+                2,
+            )
+        finally:
+            await one.close()
         refused = await subscribe(gateway, "live-text", gateway.ws_url, alice.token)
         try:
             line = await asyncio.wait_for(refused.line(), WAIT_S)
