@@ -7,7 +7,10 @@ selection's values after the one round trip:
   `{"ir": <the draft's IR>, "answers": [{"hole_id", "applied", "node"}, ...]}`, the
   session's answers oldest first, `node` holding, per `resolutions` field of the holes
   (by response key), the answer as that field selects it (`[]` when there is no draft);
-  graph/reads/ir_shapes.py shapes the list;
+  graph/reads/ir_shapes.py shapes the list. With `"draft": "<id>:<row version>"` as well,
+  a list that selects no answers is a function of that draft and of which holes are
+  answered (and applied) alone, so the list shaped for them is kept and handed out again
+  (a session screen read over and over shapes its holes and suggestions once);
 - a clause's holes that select suggestions come as `{"ir": ..., "holes": [...]}` (the IR
   once per list), and in each hole, where its `suggestions` go, `[]` for a hole some
   resolution answers, else `{"hole": <its JSON>, "path": ...}`.
@@ -18,6 +21,7 @@ wrote it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +29,12 @@ from typing import Any
 from graph.reads.ir_shapes import HoleList, context, hole_list, hole_shape
 from graph.reads.plan import PlannedField, ReadPlan
 from graph.reads.suggested import SuggestionsOf, is_suggestions, suggestions_shape
-from graph.schema.model import Holes, JsonKey
+from graph.schema.model import HoleKey, Holes, JsonKey
 from graph.spec.holes import HoleAt
 from graph.spec.suggestions import Suggester
 
 Finish = Callable[[dict[str, Any]], None]
+SHAPED_LISTS = 256  # per hole-list field of a plan: the drafts read most recently
 
 
 def hole_list_of(field: PlannedField) -> HoleList:
@@ -44,10 +49,39 @@ def _written_for(field: PlannedField) -> Callable[[dict[str, Any]], Any]:
     return lambda node: node[key]
 
 
+class _ShapedLists:
+    """Hole lists already shaped, by (draft and row version, each answered hole's
+    applied-or-not): least recently used out. The lists are shared: never changed."""
+
+    __slots__ = ("lists", "size")
+
+    def __init__(self, size: int = SHAPED_LISTS) -> None:
+        self.size = size
+        self.lists: OrderedDict[tuple[str, tuple[tuple[str, bool], ...]], list[dict[str, Any]]]
+        self.lists = OrderedDict()
+
+    def shaped(self, holes: HoleList, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        answered: dict[str, bool] = {}
+        for answer in inputs["answers"]:
+            answered[answer["hole_id"]] = answered.get(answer["hole_id"], False) or bool(
+                answer["applied"]
+            )
+        key = (inputs["draft"], tuple(sorted(answered.items())))
+        found = self.lists.get(key)
+        if found is not None:
+            self.lists.move_to_end(key)
+            return found
+        made = self.lists[key] = holes(context(inputs["ir"], inputs["answers"]))
+        if len(self.lists) > self.size:
+            self.lists.popitem(last=False)
+        return made
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
     key: str
     holes: HoleList | None = None  # the field shaped here, or
+    kept: _ShapedLists | None = None  # (its lists, when they select no answers)
     suggestions: SuggestionsOf | None = None  # the field computed here, or
     unwraps: bool = False  # a wrapped clause's hole list: the IR for the steps below, or
     inner: tuple[_Step, ...] = ()  # the steps below this key
@@ -65,7 +99,11 @@ def _steps(fields: Sequence[PlannedField]) -> tuple[_Step, ...]:
     found = []
     for field in fields:
         if isinstance(field.read, Holes):
-            found.append(_Step(field.key, holes=hole_list_of(field)))
+            selects_answers = any(
+                isinstance(f.read, HoleKey) and f.read.key == "resolutions" for f in field.children
+            )
+            kept = None if selects_answers else _ShapedLists()
+            found.append(_Step(field.key, holes=hole_list_of(field), kept=kept))
         elif is_suggestions(field):
             found.append(_Step(field.key, suggestions=suggestions_shape(field.children)))
         elif field.children:
@@ -92,7 +130,7 @@ def _walk(steps: tuple[_Step, ...], value: Any, suggester: Suggester | None) -> 
         if step.holes is not None:
             inputs = value[step.key]
             if isinstance(inputs, dict):  # else [], a session without a draft
-                value[step.key] = step.holes(context(inputs["ir"], inputs["answers"]))
+                value[step.key] = _hole_list(step.holes, step.kept, inputs)
         elif step.suggestions is not None:
             inputs = value[step.key]
             if isinstance(inputs, dict) and suggester is not None:
@@ -106,3 +144,11 @@ def _walk(steps: tuple[_Step, ...], value: Any, suggester: Suggester | None) -> 
                 _walk(step.inner, wrapped["holes"], Suggester(wrapped["ir"]))
         else:
             _walk(step.inner, value[step.key], suggester)
+
+
+def _hole_list(
+    holes: HoleList, kept: _ShapedLists | None, inputs: dict[str, Any]
+) -> list[dict[str, Any]]:
+    if kept is not None and "draft" in inputs:
+        return kept.shaped(holes, inputs)
+    return holes(context(inputs["ir"], inputs["answers"]))

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import orjson
 
 from tests.support import (
     FINALIZE,
@@ -225,3 +226,39 @@ async def test_a_draft_of_another_session_is_not_comparable(
     await _add_draft(client, alice, other, discount_ir([]), [])
     reply = await client.execute(COMPARE, {"id": one, "from": 1, "to": 2}, user=alice)
     assert reply.codes == ["NOT_FOUND"]
+
+
+async def test_the_screen_follows_its_draft_and_answers_when_read_again(
+    client: GraphClient, alice: User, bob: User, database: Database
+) -> None:
+    """The open holes read the same draft again and again (a compiled read keeps the list
+    it shaped for a draft and its answers): each answer, a change to the draft's row made
+    behind the gateway's back, and another user's identical draft all show at once."""
+    session = await create_session(client, alice)
+    first = await _screen(client, alice, session["id"])
+    assert await _screen(client, alice, session["id"]) == first
+    holes = [hole["identifier"] for hole in first["openHoles"]]
+    assert holes == ["return_type", "input_constraints"]
+
+    await _answer(client, alice, session["id"], first["openHoles"][0])
+    answered = await _screen(client, alice, session["id"])
+    assert [hole["identifier"] for hole in answered["openHoles"]] == ["input_constraints"]
+
+    ir = discount_ir(["input_constraints", "bounds"])
+    conn = await asyncpg.connect(database.admin_dsn)
+    try:  # behind the gateway: the draft's row changes, its id does not
+        await conn.execute(
+            "update public.drafts set ir = $1::jsonb where session_id = $2",
+            orjson.dumps(ir).decode(),
+            uuid.UUID(session["id"]),
+        )
+    finally:
+        await conn.close()
+    changed = await _screen(client, alice, session["id"])
+    assert [hole["identifier"] for hole in changed["openHoles"]] == ["input_constraints", "bounds"]
+
+    other = await create_session(client, bob)
+    assert [h["identifier"] for h in (await _screen(client, bob, other["id"]))["openHoles"]] == [
+        "return_type",
+        "input_constraints",
+    ]

@@ -215,17 +215,25 @@ class _Compiler:
             return self._ir_and_answers(field, f"{row}.{column}", f"{row}.session_id")
         current, d, x = read.current, self._alias("d"), self._alias("x")
         inputs = self._ir_and_answers(
-            field, f"{d}.{column}", f"{d}.{_identifier(current.foreign_key)}"
+            field,
+            f"{d}.{column}",
+            f"{d}.{_identifier(current.foreign_key)}",
+            draft=f"{d}.id::text || ':' || {d}.row_version",
         )
         return (
-            f"coalesce((select {inputs} from (select {x}.* from public.{_identifier(current.table)}"
+            f"coalesce((select {inputs} from (select {x}.*, {x}.xmin::text as row_version"
+            f" from public.{_identifier(current.table)}"
             f" {x} where {x}.{_identifier(current.foreign_key)} = {row}.id"
             f" order by {x}.{_identifier(current.order)} desc limit 1) {d}), '[]'::json)"
         )
 
-    def _ir_and_answers(self, field: PlannedField, ir: str, session: str) -> str:
+    def _ir_and_answers(
+        self, field: PlannedField, ir: str, session: str, *, draft: str | None = None
+    ) -> str:
         """`{"ir", "answers"}` for finish.py; each answer's `node` holds, per `resolutions`
-        field of the holes (by response key), the answer as that field selects it."""
+        field of the holes (by response key), the answer as that field selects it. `draft`,
+        the draft's id and row version (xmin: any change of the row changes it), lets
+        finish.py reuse a list it shaped for the same draft and answers."""
         r = self._alias("r")
         nodes = [
             (f.key, self.node(f.children, r))
@@ -243,7 +251,9 @@ class _Compiler:
             f"(select coalesce(json_agg({answer} order by {r}.number), '[]'::json)"
             f" from {_ANSWERS} {r} where {r}.session_id = {session})"
         )
-        return f"json_build_object('ir', {ir}, 'answers', {answers})"
+        if draft is None:
+            return f"json_build_object('ir', {ir}, 'answers', {answers})"
+        return f"json_build_object('ir', {ir}, 'answers', {answers}, 'draft', {draft})"
 
     def _hole_list(
         self, field: PlannedField, source: str, h: str, ir: _IR, *, open_only: bool = False
