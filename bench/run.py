@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import psutil
 
 from bench.documents import measure_documents_in_process
@@ -42,6 +43,8 @@ from bench.workload import (
     GATEWAY_QUERIES,
     NODE_DIR,
     PEER_QUERIES,
+    PEER_SMART_COMMENTS,
+    PEER_WRITE_QUERIES,
     REPORT,
     ROUNDS,
     SCREEN_QUERIES,
@@ -76,6 +79,7 @@ def start_servers(tmp_path: Path, embedded: EmbeddedPostgres) -> Servers:
     asyncio.run(migrate(embedded.admin_dsn))
     t0 = time.monotonic()
     sessions = asyncio.run(seed(embedded.admin_dsn))
+    asyncio.run(_execute(embedded.admin_dsn, PEER_SMART_COMMENTS))
     print(
         f"seeded {USERS} users x {SESSIONS_PER_USER} sessions in {time.monotonic() - t0:.0f} s",
         flush=True,
@@ -118,6 +122,14 @@ def start_servers(tmp_path: Path, embedded: EmbeddedPostgres) -> Servers:
         "PostGraphile": [peer.pid, postmaster.pid],
     }
     return servers
+
+
+async def _execute(dsn: str, statement: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 def quiet_run(system: str, op: str, url: str, bodies: Path, watched: list[int]) -> Run:
@@ -201,17 +213,30 @@ def measure_documents(servers: Servers, tmp_path: Path) -> dict[str, list[Run]]:
     return runs
 
 
-def measure_writes(servers: Servers, tmp_path: Path) -> dict[str, list[float]]:
-    writes: dict[str, list[float]] = {}
-    for op in ("createSession", "resolveHole"):
-        bodies = body_file(tmp_path, WRITE_QUERIES, op, servers.sessions)
-        figures, _ = wrk(servers.urls["gateway"], bodies, SECONDS, servers.watched["gateway"])
-        writes[op] = figures
-        print(
-            f"{'gateway':12} {op:9} {figures[0]:8.0f} req/s  p50 {figures[1]:6.1f} ms  errors {figures[4]:.0f}",
-            flush=True,
+def measure_writes(servers: Servers, tmp_path: Path) -> list[Run]:
+    """The writes on both systems, each calling the same SQL function as the caller,
+    interleaved (A B A B ...) as the reads are."""
+    files = {
+        (system, op): body_file(
+            tmp_path,
+            WRITE_QUERIES if system == "gateway" else PEER_WRITE_QUERIES,
+            op,
+            servers.sessions,
+            peer=system != "gateway",
         )
-    return writes
+        for system in servers.urls
+        for op in WRITE_QUERIES
+    }
+    for (system, _), bodies in files.items():  # warm-up
+        wrk(servers.urls[system], bodies, 2, [])
+    runs: list[Run] = []
+    for op in WRITE_QUERIES:
+        for _ in range(ROUNDS):
+            for system, url in servers.urls.items():
+                runs.append(
+                    quiet_run(system, op, url, files[(system, op)], servers.watched[system])
+                )
+    return runs
 
 
 def main() -> int:

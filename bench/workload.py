@@ -76,7 +76,37 @@ PEER_QUERIES = {
 WRITE_QUERIES = {
     "createSession": "mutation C($input: CreateSessionInput!) { createSession(input: $input) { session { id version } } }",
     "resolveHole": "mutation R($input: ResolveHoleInput!) { resolveHole(input: $input) { resolution { id } session { version } } }",
+    "addDraft": "mutation A($input: AddDraftInput!) { addDraft(input: $input) { draft { version } session { version } } }",
 }
+
+
+# The same SQL functions through PostGraphile's mutations: resolve_hole and add_draft as it
+# names them; create_session under the name a smart comment gives it (PEER_SMART_COMMENTS),
+# since the table's own CRUD `createSession` takes that name. JSON arguments go as strings
+# (PostGraphile 4's default, without dynamicJson).
+PEER_WRITE_QUERIES = {
+    "createSession": "mutation C($input: NewSessionInput!) { newSession(input: $input) { session { id version } } }",
+    "resolveHole": "mutation R($input: ResolveHoleInput!) { resolveHole(input: $input) { resolution { id } sessionBySessionIdAndUserId { version } } }",
+    "addDraft": "mutation A($input: AddDraftInput!) { addDraft(input: $input) { draft { version } sessionBySessionIdAndUserId { version } } }",
+}
+PEER_SMART_COMMENTS = (
+    "comment on function public.create_session(text, text, text, jsonb, jsonb, text)"
+    " is E'@name newSession'"
+)
+
+
+def write_input(operation: str, session_id: str, peer: bool) -> dict[str, Any]:
+    """A write's input: the same values for both systems, named as each one names them."""
+    ir = ir_document()
+    if operation == "createSession":
+        draft = {"ir": ir}
+        return {"prompt": "bench", "initialDraft": json.dumps(draft) if peer else draft}
+    if operation == "resolveHole":
+        text = "resolutionText" if peer else "text"
+        return {"sessionId": session_id, "holeId": "return_type", text: "float"}
+    if operation == "addDraft":
+        return {"sessionId": session_id, "ir": json.dumps(ir) if peer else ir}
+    raise ValueError(f"no input for {operation}")
 
 
 def ir_document() -> dict[str, Any]:
@@ -185,13 +215,15 @@ def body_file(
     sessions: dict[uuid.UUID, list[str]],
     *,
     by_id: bool = False,
+    peer: bool = False,
 ) -> Path:
     """wrk's requests: a token and a JSON body per line; with `by_id` the body names the
-    document by `documentId` instead of sending its text."""
+    document by `documentId` instead of sending its text; with `peer`, a write's variables
+    as PostGraphile's mutations name them."""
     rng = random.Random(7)
     users = list(sessions)
     tokens = {u: token(u) for u in users}
-    named = "-id" if by_id else ""
+    named = ("-id" if by_id else "") + ("-peer" if peer else "")
     out = path / f"{operation}{named}-{abs(hash(queries[operation])) % 10000}.tsv"
     document: dict[str, str] = (
         {"documentId": document_id(sha256_hex(queries[operation]))}
@@ -204,15 +236,7 @@ def body_file(
             variables: dict[str, Any] = {}
             if operation in ("session", "sessionScreen"):
                 variables = {"id": rng.choice(sessions[user])}
-            elif operation == "createSession":
-                variables = {"input": {"prompt": "bench", "initialDraft": {"ir": ir_document()}}}
-            elif operation == "resolveHole":
-                variables = {
-                    "input": {
-                        "sessionId": rng.choice(sessions[user]),
-                        "holeId": "return_type",
-                        "text": "float",
-                    }
-                }
+            else:
+                variables = {"input": write_input(operation, rng.choice(sessions[user]), peer)}
             handle.write(f"{tokens[user]}\t{json.dumps({**document, 'variables': variables})}\n")
     return out
