@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from bench.measure import post_scope
 from bench.workload import SCREEN_QUERIES, SECRET, manifest_file, seed, token
 from graph.app import create_app
 from graph.backends.postgres import PostgresBackend
@@ -54,24 +55,13 @@ class DocumentFigures:
 
 
 async def _post(app: App, body: bytes, bearer: bytes) -> bytes:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
+    scope = post_scope(
+        [
             (b"host", b"bench"),
             (b"content-type", b"application/json"),
             (b"authorization", bearer),
-        ],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
+        ]
+    )
     received = False
     chunks: list[bytes] = []
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from bench.measure import post_scope
 from bench.workload import GATEWAY_QUERIES, ir_document
 from graph.app import create_app
 from graph.auth import Claims, mint_token
@@ -145,20 +146,7 @@ async def whole_request(store: InstantStore, query: str) -> float:
         (b"authorization", f"Bearer {token}".encode()),
         (b"content-length", str(len(body)).encode()),
     ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = post_scope(headers)
     status: list[int] = []
 
     async def receive() -> dict[str, Any]:

@@ -225,3 +225,21 @@ def sample_rss(pids: dict[str, int], machine: Machine, stop: list[bool]) -> None
             except psutil.NoSuchProcess:
                 pass
         time.sleep(0.5)
+
+
+def post_scope(headers: list[tuple[bytes, bytes]]) -> dict[str, object]:
+    """An ASGI scope of a POST /graphql with `headers`, for calling the app in process."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }

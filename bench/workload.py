@@ -236,7 +236,7 @@ def body_file(
             variables: dict[str, Any] = {}
             if operation in ("session", "sessionScreen"):
                 variables = {"id": rng.choice(sessions[user])}
-            else:
+            elif operation in WRITE_QUERIES:
                 variables = {"input": write_input(operation, rng.choice(sessions[user]), peer)}
             handle.write(f"{tokens[user]}\t{json.dumps({**document, 'variables': variables})}\n")
     return out

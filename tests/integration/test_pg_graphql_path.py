@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from graphql import parse, print_ast
 from starlette.applications import Starlette
@@ -23,7 +22,7 @@ from graph.backends.pg_graphql.documents import load_documents
 from graph.config import Settings
 from graph.reads.plan import ReadPlan
 from graph.schema.model import graph_schema
-from tests.support import GET_SESSION, GraphClient, User, create_session, new_user
+from tests.support import GET_SESSION, GraphClient, User, asgi_http, create_session, new_user
 from tests.support.stores import TEST_ANON_KEY, Standin, settings_for_tests
 
 NESTED = """query($first: Int) { sessions(first: $first) { totalCount edges { node {
@@ -36,9 +35,7 @@ NESTED = """query($first: Int) { sessions(first: $first) { totalCount edges { no
 
 async def _client_for(backend: Any, settings: Settings | None = None) -> AsyncIterator[GraphClient]:
     app = create_app(settings or settings_for_tests(), backend=backend)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as http:
+    async with asgi_http(app) as http:
         yield GraphClient(http)
 
 
@@ -91,13 +88,11 @@ async def test_the_gateway_opens_no_database_connection(
     assert settings.backend == "pg_graphql"
     app: Starlette = create_app(settings)
     user = new_user()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-            client = GraphClient(http)
-            session = await create_session(client, user)
-            read = await client.execute(GET_SESSION, {"id": session["id"]}, user=user)
-            assert read.ok()["session"]["id"] == session["id"]
+    async with app.router.lifespan_context(app), asgi_http(app) as http:
+        client = GraphClient(http)
+        session = await create_session(client, user)
+        read = await client.execute(GET_SESSION, {"id": session["id"]}, user=user)
+        assert read.ok()["session"]["id"] == session["id"]
 
 
 def test_no_setting_holds_a_key_that_bypasses_rls() -> None:

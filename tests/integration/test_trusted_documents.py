@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from graph.app import create_app
 from graph.backends.base import Backend
 from graph.documents.ids import sha256_hex
-from tests.support import GraphClient, User, discount_ir
+from tests.support import GraphClient, User, asgi_http, discount_ir
 from tests.support.examples import example_operation
 from tests.support.live import INSTALLED, live_gateway
 from tests.support.stores import Database, settings_for_tests
@@ -82,9 +82,7 @@ def apq_app(backend: Backend, manifest: Path) -> Starlette:
 
 
 async def _client(app: Starlette) -> AsyncIterator[Http]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as http:
+    async with asgi_http(app) as http:
         yield Http(http)
 
 

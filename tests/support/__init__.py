@@ -6,6 +6,8 @@ import copy
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +84,15 @@ class User:
 def new_user() -> User:
     user_id = uuid.uuid4()
     return User(id=user_id, token=token_for(user_id))
+
+
+@asynccontextmanager
+async def asgi_http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of `app`, in process (no socket, no lifespan)."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+    ) as http:
+        yield http
 
 
 class GraphClient:
