@@ -84,27 +84,46 @@ def start_servers(tmp_path: Path, embedded: EmbeddedPostgres) -> Servers:
         f"seeded {USERS} users x {SESSIONS_PER_USER} sessions in {time.monotonic() - t0:.0f} s",
         flush=True,
     )
-    gateway_port, peer_port = 18080, 18081
-    for port in (gateway_port, peer_port):  # a server left by an earlier run would answer
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                raise SystemExit(f"port {port} is in use: stop what serves it first")
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("GRAPH_", "SUPABASE_", "DATABASE_URL"))
     }
+    return serve_pair(tmp_path, embedded, sessions, env, ports=(18080, 18081), workers=WORKERS)
+
+
+def serve_pair(
+    tmp_path: Path,
+    embedded: EmbeddedPostgres,
+    sessions: dict[uuid.UUID, list[str]],
+    env: dict[str, str],
+    *,
+    ports: tuple[int, int],
+    workers: int,
+) -> Servers:
+    """The gateway and PostGraphile on `ports`, `workers` server processes each (uvicorn's
+    workers; Node's cluster)."""
+    gateway_port, peer_port = ports
+    for port in ports:  # a server left by an earlier run would answer
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise SystemExit(f"port {port} is in use: stop what serves it first")
     trusted = manifest_file(tmp_path, [*GATEWAY_QUERIES.values(), *SCREEN_QUERIES.values()])
     gateway = start_gateway(
         gateway_port,
         embedded.app_dsn,
         {**env, "GRAPH_TRUSTED_DOCUMENTS": str(trusted)},
-        workers=WORKERS,
+        workers=workers,
     )
     peer_dsn = f"postgres://authenticator@localhost/postgres?host={embedded.socket_dir}"
     peer = subprocess.Popen(
         ["node", str(BENCH / "postgraphile" / "server.js"), peer_dsn, str(peer_port), SECRET],
-        env={**env, "NODE_PATH": str(NODE_DIR / "node_modules"), "NODE_ENV": "production"},
+        env={
+            **env,
+            "NODE_PATH": str(NODE_DIR / "node_modules"),
+            "NODE_ENV": "production",
+            "WORKERS": str(workers),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -122,6 +141,51 @@ def start_servers(tmp_path: Path, embedded: EmbeddedPostgres) -> Servers:
         "PostGraphile": [peer.pid, postmaster.pid],
     }
     return servers
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def measure_two_processes(servers: Servers, tmp_path: Path) -> list[Run]:
+    """Reads and a write with two server processes on each side, interleaved."""
+    pair = serve_pair(
+        tmp_path, servers.embedded, servers.sessions, servers.env, ports=(18086, 18087), workers=2
+    )
+    try:
+        plans = [
+            ("session", GATEWAY_QUERIES, PEER_QUERIES),
+            ("sessions", GATEWAY_QUERIES, PEER_QUERIES),
+            ("resolveHole", WRITE_QUERIES, PEER_WRITE_QUERIES),
+        ]
+        files = {
+            (system, op): body_file(
+                tmp_path,
+                ours if system == "gateway" else theirs,
+                op,
+                servers.sessions,
+                peer=system != "gateway" and op in WRITE_QUERIES,
+            )
+            for op, ours, theirs in plans
+            for system in pair.urls
+        }
+        for (system, _), bodies in files.items():  # warm-up: every worker
+            wrk(pair.urls[system], bodies, 2, [])
+        runs: list[Run] = []
+        for op, _, _ in plans:
+            for _ in range(ROUNDS):
+                for system, url in pair.urls.items():
+                    runs.append(
+                        quiet_run(system, op, url, files[(system, op)], pair.watched[system])
+                    )
+        return runs
+    finally:
+        stop(pair.processes)
 
 
 async def _execute(dsn: str, statement: str) -> None:
@@ -266,6 +330,7 @@ def main() -> int:
             documents = measure_documents(servers, tmp_path)
             by_id = measure_documents_in_process(embedded.app_dsn, servers.sessions, tmp_path)
             writes = measure_writes(servers, tmp_path)
+            two = measure_two_processes(servers, tmp_path)
             stop.append(True)
             live = measure_live(embedded, servers.sessions, servers.env)
             print(live_section(live), flush=True)
@@ -273,12 +338,7 @@ def main() -> int:
                 embedded.app_dsn, servers.sessions, tmp_path, servers.env, servers.processes
             )
         finally:
-            for process in servers.processes if servers is not None else []:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(servers.processes if servers is not None else [])
             embedded.stop()
 
     summary = write_report(
@@ -289,6 +349,7 @@ def main() -> int:
         documents=documents,
         by_id=by_id,
         writes=writes,
+        two=two,
         machine=machine,
         overhead=overhead,
         live=live,
