@@ -143,7 +143,7 @@ def serve_pair(
     return servers
 
 
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         process.terminate()
         try:
@@ -185,7 +185,7 @@ def measure_two_processes(servers: Servers, tmp_path: Path) -> list[Run]:
                     )
         return runs
     finally:
-        stop(pair.processes)
+        stop_processes(pair.processes)
 
 
 async def _execute(dsn: str, statement: str) -> None:
@@ -338,7 +338,7 @@ def main() -> int:
                 embedded.app_dsn, servers.sessions, tmp_path, servers.env, servers.processes
             )
         finally:
-            stop(servers.processes if servers is not None else [])
+            stop_processes(servers.processes if servers is not None else [])
             embedded.stop()
 
     summary = write_report(
