@@ -152,38 +152,50 @@ def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+Plan = tuple[str, dict[str, str], dict[str, str]]  # operation, the gateway's, the peer's
+
+
+def side_by_side(servers: Servers, tmp_path: Path, plans: list[Plan]) -> list[Run]:
+    """Each operation on both systems, interleaved (A B A B ...) as the reads are; a
+    write's variables named as each system names them."""
+    files = {
+        (system, op): body_file(
+            tmp_path,
+            ours if system == "gateway" else theirs,
+            op,
+            servers.sessions,
+            peer=system != "gateway" and op in WRITE_QUERIES,
+        )
+        for op, ours, theirs in plans
+        for system in servers.urls
+    }
+    for (system, _), bodies in files.items():  # warm-up: every worker
+        wrk(servers.urls[system], bodies, 2, [])
+    runs: list[Run] = []
+    for op, _, _ in plans:
+        for _ in range(ROUNDS):
+            for system, url in servers.urls.items():
+                runs.append(
+                    quiet_run(system, op, url, files[(system, op)], servers.watched[system])
+                )
+    return runs
+
+
 def measure_two_processes(servers: Servers, tmp_path: Path) -> list[Run]:
-    """Reads and a write with two server processes on each side, interleaved."""
+    """Reads and a write with two server processes on each side."""
     pair = serve_pair(
         tmp_path, servers.embedded, servers.sessions, servers.env, ports=(18086, 18087), workers=2
     )
     try:
-        plans = [
-            ("session", GATEWAY_QUERIES, PEER_QUERIES),
-            ("sessions", GATEWAY_QUERIES, PEER_QUERIES),
-            ("resolveHole", WRITE_QUERIES, PEER_WRITE_QUERIES),
-        ]
-        files = {
-            (system, op): body_file(
-                tmp_path,
-                ours if system == "gateway" else theirs,
-                op,
-                servers.sessions,
-                peer=system != "gateway" and op in WRITE_QUERIES,
-            )
-            for op, ours, theirs in plans
-            for system in pair.urls
-        }
-        for (system, _), bodies in files.items():  # warm-up: every worker
-            wrk(pair.urls[system], bodies, 2, [])
-        runs: list[Run] = []
-        for op, _, _ in plans:
-            for _ in range(ROUNDS):
-                for system, url in pair.urls.items():
-                    runs.append(
-                        quiet_run(system, op, url, files[(system, op)], pair.watched[system])
-                    )
-        return runs
+        return side_by_side(
+            pair,
+            tmp_path,
+            [
+                ("session", GATEWAY_QUERIES, PEER_QUERIES),
+                ("sessions", GATEWAY_QUERIES, PEER_QUERIES),
+                ("resolveHole", WRITE_QUERIES, PEER_WRITE_QUERIES),
+            ],
+        )
     finally:
         stop_processes(pair.processes)
 
@@ -278,29 +290,10 @@ def measure_documents(servers: Servers, tmp_path: Path) -> dict[str, list[Run]]:
 
 
 def measure_writes(servers: Servers, tmp_path: Path) -> list[Run]:
-    """The writes on both systems, each calling the same SQL function as the caller,
-    interleaved (A B A B ...) as the reads are."""
-    files = {
-        (system, op): body_file(
-            tmp_path,
-            WRITE_QUERIES if system == "gateway" else PEER_WRITE_QUERIES,
-            op,
-            servers.sessions,
-            peer=system != "gateway",
-        )
-        for system in servers.urls
-        for op in WRITE_QUERIES
-    }
-    for (system, _), bodies in files.items():  # warm-up
-        wrk(servers.urls[system], bodies, 2, [])
-    runs: list[Run] = []
-    for op in WRITE_QUERIES:
-        for _ in range(ROUNDS):
-            for system, url in servers.urls.items():
-                runs.append(
-                    quiet_run(system, op, url, files[(system, op)], servers.watched[system])
-                )
-    return runs
+    """The writes on both systems, each calling the same SQL function as the caller."""
+    return side_by_side(
+        servers, tmp_path, [(op, WRITE_QUERIES, PEER_WRITE_QUERIES) for op in WRITE_QUERIES]
+    )
 
 
 def main() -> int:
