@@ -10,7 +10,8 @@ that knows about both HTTP and GraphQL errors.
 - A request may name its document by id (graph/documents/): the id is resolved, or the
   request refused, before anything is parsed; the executor then sees the document's text.
 - A POST or GET whose document has a compiled plan (graph/reads/) is answered by one store
-  statement; anything else, and every error, goes through Strawberry's executor.
+  statement (a mutation, POST only: its SQL function and one statement for its payload);
+  anything else, and every error, goes through Strawberry's executor.
 """
 
 from __future__ import annotations
@@ -380,6 +381,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         prepared = reads.prepare(post.query, post.operation_name)
         if prepared is None:
             return Fallback("no compiled plan for the document")
+        if prepared.plan.write is not None and request.method != "POST":
+            return Fallback("a mutation sent with GET")  # the executor answers 405
         bound = prepared.plan.bind(reads.schema, post.variables)
         if bound is None:
             return Fallback("the arguments do not bind")
@@ -402,19 +405,29 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, prepared: PreparedRead, viewer: Claims, bound: Bound
     ) -> bytes | Fallback:
         started = time.perf_counter()
+        writes = prepared.plan.write is not None
         try:
             return await prepared.run(viewer, bound)
         except NotAnswerable:
             return Fallback("the compiled read cannot answer this request")
         except GraphError as exc:
-            # Expected (the store is down, slow, refused the token): the executor reports
-            # it in its usual shape, from this failure rather than by asking again.
+            # Expected (the store is down, slow, refused the token, a rule refused the
+            # write): the executor reports it in its usual shape, from this failure rather
+            # than by asking again (a write is never sent twice).
             return Fallback("the store failed", exc)
         except Exception:
+            if writes:  # whether it committed is unknown: report it, never write again
+                logger.exception("a compiled write failed")
+                return Fallback("the compiled write failed", GraphError(INTERNAL_MESSAGE))
             logger.exception("a compiled read failed; executing the query field by field")
             return Fallback("the compiled read failed")
         finally:
-            self._metrics.compiled_read_latency.observe(time.perf_counter() - started)
+            latency = (
+                self._metrics.compiled_write_latency
+                if writes
+                else self._metrics.compiled_read_latency
+            )
+            latency.observe(time.perf_counter() - started)
 
     def _unauthenticated(self, request: Request, message: str) -> Response:
         response = self._refused(request, 401, message, "UNAUTHENTICATED")

@@ -69,6 +69,7 @@ class Metrics:
             registry=self.registry,
         )
         self.compiled_read_latency = self.backend_latency.labels(call="compiled_read")
+        self.compiled_write_latency = self.backend_latency.labels(call="compiled_write")
         self._call_children: dict[str, Any] = {}
         self.documents = Counter(
             "graph_document_requests",

@@ -120,6 +120,21 @@ class HoleAnswer:
     expected_version: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionVersion:
+    """A session, and the version the caller expects it at (finalize, abandon)."""
+
+    session_id: UUID
+    expected_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRevert:
+    session_id: UUID
+    version: int
+    expected_version: int | None
+
+
 class Backend(Protocol):
     async def sessions_by_id(self, viewer: Claims, ids: Sequence[UUID]) -> list[Row | None]: ...
 

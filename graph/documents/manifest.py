@@ -3,7 +3,7 @@
 
 Every id must be the sha256 of its document's text, so an id names one text forever; every
 document must hold one operation that validates against the schema with the request
-limits. A query is also planned, so a check says whether it is answered by one statement.
+limits. A query or mutation is also planned, so a check says whether it is compiled.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class DocumentCheck:
     operation_name: str | None
     operation_type: str | None  # "query", "mutation", "subscription"; None if unparsable
     problems: tuple[str, ...]
-    plan: ReadPlan | None  # a query the planner answers with one read, else None
+    plan: ReadPlan | None  # a query (or a write) the planner compiles, else None
 
     @property
     def ok(self) -> bool:

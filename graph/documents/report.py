@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from graph.backends.pg_graphql.compiled import compile_read as upstream_read
+from graph.backends.postgres.compiled import compile_payload
 from graph.backends.postgres.compiled import compile_read as statement_read
 from graph.documents.manifest import DocumentCheck, check_manifest, read_manifest
 from graph.limits import Limits, validation_rules
@@ -40,6 +41,10 @@ def _line(check: DocumentCheck) -> str:
 
 
 def _answered_by(check: DocumentCheck) -> str:
+    if check.operation_type == "mutation" and check.plan is not None:
+        if compile_payload(check.plan) is not None:
+            return "its SQL function and one payload statement on postgres"
+        return "a mutation, run by the executor"
     if check.operation_type != "query":
         return f"a {check.operation_type}, run by the executor"
     if check.plan is None:

@@ -1,9 +1,10 @@
 """A query document as the tree of fields it selects, for a store to compile.
 
 A document is planned only when the plan is certain to answer exactly as Strawberry's
-executor would: a query operation, no directives, object types only (fragments are
-merged into their fields), and only fields the graph describes as compiled
-(graph/schema/model.py). Anything else returns None and is executed normally.
+executor would: a query operation, or a mutation of exactly one `Write` field; no
+directives, object types only (fragments are merged into their fields), and only fields
+the graph describes as compiled (graph/schema/model.py). Anything else returns None and
+is executed normally.
 
 Each planned field carries its description, and a field with arguments its own site:
 `Bound.get(field, arguments)` gives that field's value for one request, of the type its
@@ -12,9 +13,9 @@ description's `Arguments` reads into.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from graphql import (
     ArgumentNode,
@@ -51,9 +52,13 @@ from graph.schema.model import (
     Kind,
     NotDescribable,
     Read,
+    Write,
     kind_of,
     read_of,
 )
+
+if TYPE_CHECKING:
+    from strawberry.schema.schema import Schema as StrawberrySchema
 
 T = TypeVar("T")
 TYPENAME = "__typename"
@@ -93,18 +98,30 @@ class PlannedField:
 
 
 class Bound:
-    """One request's argument values, each for the field that takes it."""
+    """One request's argument values, each for the field that takes it; for a mutation's
+    payload, also the row its write returned (`written`)."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "written")
 
-    def __init__(self, values: Sequence[object]) -> None:
+    def __init__(self, values: Sequence[object], written: Mapping[str, Any] | None = None) -> None:
         self._values = values
+        self.written: Mapping[str, Any] = written or {}
+
+    def after(self, written: Mapping[str, Any]) -> Bound:
+        """These values, with the row a write returned."""
+        return Bound(self._values, written)
 
     def get(self, field: PlannedField, arguments: Arguments[T]) -> T:
         site = field.site
         if site is None or site.arguments is not arguments:  # a compiler's bug
             raise TypeError(f"{field.parent}.{field.name} takes no {arguments.name}")
         return cast("T", self._values[site.index])  # what `arguments.read` returned
+
+    def command(self, field: PlannedField) -> object:
+        """A `Write` field's command for this request (what its resolver would build)."""
+        if field.site is None or not isinstance(field.read, Write):  # a compiler's bug
+            raise TypeError(f"{field.parent}.{field.name} is not a write")
+        return self._values[field.site.index]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +130,13 @@ class ReadPlan:
     fields: tuple[PlannedField, ...]
     _variables: tuple[VariableDefinitionNode, ...] = ()
     _argument_sites: tuple[_ArgumentSite, ...] = field(default=())
+
+    @property
+    def write(self) -> PlannedField | None:
+        """A mutation's one field (its read a `Write`), or None for a query."""
+        if len(self.fields) == 1 and isinstance(self.fields[0].read, Write):
+            return self.fields[0]
+        return None
 
     def bind(self, schema: GraphQLSchema, variables: dict[str, Any] | None) -> Bound | None:
         """Each field's store-ready argument values for this request's variables; None when
@@ -140,21 +164,24 @@ def plan_read(
 ) -> ReadPlan | None:
     """The plan of a document that has already passed validation, or None."""
     operation = _operation(document, operation_name)
-    if operation is None or operation.operation is not OperationType.QUERY:
+    if operation is None or operation.directives:
         return None
-    if operation.directives:
+    root_of = _ROOTS.get(operation.operation)
+    root = root_of(schema) if root_of is not None else None
+    if root is None:
         return None
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    root = schema.query_type
-    if root is None:
-        return None
-    builder = _Builder(fragments)
+    builder = _Builder(fragments, _strawberry_schema(schema))
     try:
         fields = builder.fields(root, [operation.selection_set])
     except NotPlannable:
         return None
+    if operation.operation is OperationType.MUTATION and not (
+        len(fields) == 1 and isinstance(fields[0].read, Write)
+    ):
+        return None  # several writes run one after another, each in its own transaction
     sites = _bind_literals(schema, builder.sites)
     if sites is None:
         return None
@@ -164,6 +191,12 @@ def plan_read(
         _variables=tuple(operation.variable_definitions or ()),
         _argument_sites=sites,
     )
+
+
+_ROOTS: dict[OperationType, Callable[[GraphQLSchema], GraphQLObjectType | None]] = {
+    OperationType.QUERY: lambda schema: schema.query_type,
+    OperationType.MUTATION: lambda schema: schema.mutation_type,
+}
 
 
 def _bind_literals(
@@ -209,9 +242,37 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return next((o for o in operations if o.name and o.name.value == name), None)
 
 
+def _strawberry_schema(schema: GraphQLSchema) -> StrawberrySchema | None:
+    """The Strawberry schema `schema` was built from (it converts a mutation's input)."""
+    found = (schema.extensions or {}).get("strawberry-definition")
+    return found if hasattr(found, "schema_converter") else None
+
+
+def _command_of(write: Write, definition: GraphQLField, schema: StrawberrySchema) -> Arguments[Any]:
+    """A mutation's arguments as its command: converted as Strawberry converts them for
+    the resolver (input objects to their classes), then built by the resolver's own
+    function."""
+    from strawberry.types.arguments import convert_arguments  # noqa: PLC0415 - Strawberry's
+
+    arguments = getattr(definition.extensions.get("strawberry-definition"), "arguments", None)
+    if arguments is None:
+        raise NotPlannable("a mutation without Strawberry's arguments")
+    registry, config = schema.schema_converter.scalar_registry, schema.config
+
+    def read(values: dict[str, Any]) -> Any:
+        return write.command(**convert_arguments(values, arguments, registry, config))
+
+    return Arguments(write.call, read)
+
+
 class _Builder:
-    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+    def __init__(
+        self,
+        fragments: dict[str, FragmentDefinitionNode],
+        strawberry: StrawberrySchema | None = None,
+    ) -> None:
         self._fragments = fragments
+        self._strawberry = strawberry
         self.sites: list[_ArgumentSite] = []
 
     def fields(
@@ -267,6 +328,8 @@ class _Builder:
         site = None
         if definition.args:
             arguments = getattr(read, "arguments", None)
+            if isinstance(read, Write) and self._strawberry is not None:
+                arguments = _command_of(read, definition, self._strawberry)
             if not isinstance(arguments, Arguments):
                 raise NotPlannable("arguments without a reader")
             site = _ArgumentSite(len(self.sites), arguments, definition, nodes[0])

@@ -13,6 +13,9 @@ comes from:
                                     compilers fetch the inputs (graph/reads/finish.py)
     SessionById, SessionList        the root fields over sessions; Caller: `viewer`
     Structure("edges")              a part of the Connection / Edge / PageInfo shape
+    Write("resolve_hole", command)  a mutation: the store's write of that name, given the
+                                    command its arguments build (the resolver's own)
+    Written("sessions", "id")       a mutation payload's row, found by the written row's key
     ExecutorOnly("why")             answered by the executor only; the reason says why
 
 The compiled reads (graph/backends/*/compiled.py) walk a planned query's fields and
@@ -174,6 +177,27 @@ class Structure:
 
 
 @dataclass(frozen=True, slots=True)
+class Write:
+    """A mutation field: the store's write named `call` (one SQL function), with the
+    command `command` builds from the field's arguments as Strawberry converts them. The
+    resolver builds its command with the same function, so both paths send the same."""
+
+    call: str
+    command: Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A field of a mutation's payload: the row of `table` whose id is the written row's
+    `key` column; with `newest`, the newest row of `table` (by that column) whose
+    session is the written row's `key`. Read after the write, in its transaction."""
+
+    table: str
+    key: str
+    newest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ExecutorOnly:
     reason: str
 
@@ -192,6 +216,8 @@ Read = (
     | SessionList
     | Caller
     | Structure
+    | Write
+    | Written
     | ExecutorOnly
 )
 _READS = (
@@ -208,6 +234,8 @@ _READS = (
     SessionList,
     Caller,
     Structure,
+    Write,
+    Written,
     ExecutorOnly,
 )
 

@@ -4,7 +4,9 @@ Supabase project when one is configured; and settings for a gateway under test."
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from graph.backends.pg_graphql import PgGraphqlBackend
 from graph.backends.postgres import PostgresBackend
@@ -15,6 +17,34 @@ from tests.realtime_standin.app import RealtimeState
 from tests.support import TEST_JWT_SECRET
 
 TEST_ANON_KEY = "test-anon-key"
+
+# The port's field-by-field reads: a compiled document makes none of these calls.
+FIELD_READS = (
+    "sessions_by_id",
+    "list_sessions",
+    "current_drafts",
+    "revisions",
+    "drafts",
+    "resolutions",
+    "session_resolutions",
+    "drafts_by_version",
+)
+
+
+class SpyBackend:
+    """A real backend, counting the calls made to it by the names in `counted`."""
+
+    def __init__(
+        self, backend: PostgresBackend | PgGraphqlBackend, counted: Collection[str] = FIELD_READS
+    ) -> None:
+        self.backend = backend
+        self.counted = counted
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.counted:
+            self.calls += 1
+        return getattr(self.backend, name)
 
 
 @dataclass(frozen=True)

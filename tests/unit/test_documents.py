@@ -118,7 +118,10 @@ def test_documents_check_reports_each_document(
     assert main(["documents", "check", str(write(tmp_path / "m.json", screen, create))]) == 0
     out = capsys.readouterr().out
     assert f"ok   sha256:{sha256_hex(screen)} query SessionScreen: one statement on postgres" in out
-    assert f"ok   sha256:{sha256_hex(create)} mutation CreateSession" in out
+    assert (
+        f"ok   sha256:{sha256_hex(create)} mutation CreateSession: its SQL function and one"
+        " payload statement on postgres"
+    ) in out
     assert "2 documents, all valid" in out
 
 

@@ -45,6 +45,7 @@ from graph.schema.model import (
     SessionList,
     SpecOf,
     Structure,
+    Written,
 )
 
 # Python's isoformat() of an aware UTC datetime: microseconds only when not zero.
@@ -80,6 +81,24 @@ def compile_read(plan: ReadPlan) -> CompiledRead | None:
     compiler = _Compiler()
     try:
         data = compiler.object(plan.fields, compiler.root_field)
+    except _Unsupported:
+        return None
+    return CompiledRead(f"select {data}::text", tuple(compiler.sources))
+
+
+def compile_payload(plan: ReadPlan) -> CompiledRead | None:
+    """A planned mutation's payload as one statement returning the `data` object as JSON
+    text, run after the write in its transaction (a statement sees its own transaction's
+    earlier writes, not those of a function it calls itself). Its parameters are the
+    request's arguments and the keys of the row the write returned (`Bound.written`)."""
+    write = plan.write
+    if write is None:
+        return None
+    compiler = _Compiler()
+    try:
+        data = compiler.object(
+            plan.fields, lambda f: compiler.object(f.children, compiler.written_field)
+        )
     except _Unsupported:
         return None
     return CompiledRead(f"select {data}::text", tuple(compiler.sources))
@@ -170,6 +189,28 @@ class _Compiler:
             )
             return self.object(field.children, lambda f: _caller_field(f, user_id))
         raise _Unsupported(field.name)
+
+    def written_field(self, field: PlannedField) -> str:
+        """A payload's row, found by the key of the row the write returned."""
+        read = field.read
+        if not isinstance(read, Written):
+            raise _Unsupported(field.name)
+        key = read.key
+        written = self._parameter(
+            (0, "written:" + key), "uuid", lambda bound, _: bound.written[key]
+        )
+        r, table = self._alias("r"), _identifier(read.table)
+        if read.newest is None:
+            return (
+                f"(select {self.node(field.children, r)} from public.{table} {r}"
+                f" where {r}.id = {written})"
+            )
+        x = self._alias("x")
+        return (
+            f"(select {self.node(field.children, r)} from (select {x}.* from public.{table} {x}"
+            f" where {x}.session_id = {written} order by {x}.{_identifier(read.newest)} desc"
+            f" limit 1) {r})"
+        )
 
     def node(self, fields: Sequence[PlannedField], row: str) -> str:
         return self.object(fields, lambda f: self._node_field(f, row))

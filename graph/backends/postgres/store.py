@@ -8,8 +8,10 @@ written out below, beside the method that sends it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -17,6 +19,7 @@ import orjson
 from graph.auth import Claims
 from graph.backends.base import (
     ChildPageRequest,
+    DraftRevert,
     HoleAnswer,
     NewDraft,
     NewRevision,
@@ -24,15 +27,17 @@ from graph.backends.base import (
     Page,
     Row,
     SessionPageRequest,
+    SessionVersion,
 )
-from graph.backends.postgres.compiled import CompiledRead, compile_read
+from graph.backends.postgres.compiled import CompiledRead, compile_payload, compile_read
 from graph.backends.postgres.listener import listening
-from graph.backends.postgres.transactions import Transactions, open_pool, plain
+from graph.backends.postgres.transactions import Connection, Transactions, open_pool, plain
 from graph.errors import NotFound
 from graph.live.changes import LiveSource
 from graph.reads.finish import finisher
 from graph.reads.plan import Bound, ReadPlan
 from graph.reads.planner import CompiledReader
+from graph.schema.model import Write
 
 SESSIONS_BY_ID = "select s.* from public.sessions s where s.id = any($1::uuid[])"
 SESSION_BY_ID = "select s.* from public.sessions s where s.id = $1"
@@ -234,6 +239,8 @@ class PostgresBackend:
     # Reads, compiled: one statement per query
 
     def compile_read(self, plan: ReadPlan) -> CompiledReader | None:
+        if plan.write is not None:
+            return self._compile_write(plan)
         compiled = compile_read(plan)
         if compiled is None:
             return None
@@ -254,74 +261,55 @@ class PostgresBackend:
             data: str = await conn.fetchval(compiled.sql, *compiled.parameters(bound, viewer))
         return data.encode()
 
-    # Writes: one SQL function each, then the rows the payload returns, in one transaction
+    def _compile_write(self, plan: ReadPlan) -> CompiledReader | None:
+        """A mutation as its SQL function and one statement for its payload, in one
+        transaction: no field-by-field execution, no row brought into Python and out."""
+        field = plan.write
+        if field is None or not isinstance(field.read, Write):
+            return None
+        call = CALLS.get(field.read.call)
+        payload = compile_payload(plan)
+        if call is None or payload is None:
+            return None
+        finish = finisher(plan)
+
+        async def run(viewer: Claims, bound: Bound) -> bytes:
+            command = bound.command(field)
+            async with self._transactions.acting_as(viewer) as conn:
+                written = await call(conn, command)
+                data: str = await conn.fetchval(
+                    payload.sql, *payload.parameters(bound.after(written), viewer)
+                )
+            if finish is None:
+                return data.encode()
+            value = orjson.loads(data)
+            finish(value)
+            return orjson.dumps(value)
+
+        return run
+
+    # Writes: one SQL function each (CALLS, below), then the rows the payload returns, in
+    # one transaction
 
     async def create_session(self, viewer: Claims, new: NewSession) -> Row:
-        draft = None
-        if new.initial_draft is not None:
-            d = new.initial_draft
-            draft = {
-                "ir": d.ir,
-                "validation_status": d.validation_status,
-                "smt_results": d.smt_results,
-                "ambiguities": d.ambiguities,
-                "metadata": d.metadata,
-            }
         async with self._transactions.acting_as(viewer) as conn:
-            row = await conn.fetchrow(
-                CREATE_SESSION,
-                new.prompt,
-                new.source,
-                new.title,
-                new.metadata,
-                draft,
-                new.idempotency_key,
-            )
-        return _present(row)
+            return await CREATE_SESSION_CALL(conn, new)
 
     async def add_revision(self, viewer: Claims, new: NewRevision) -> tuple[Row, Row]:
         async with self._transactions.acting_as(viewer) as conn:
-            row = await conn.fetchrow(
-                ADD_REVISION,
-                new.session_id,
-                new.content,
-                new.revision_type,
-                new.target_hole,
-                new.metadata,
-            )
+            row = await ADD_REVISION_CALL(conn, new)
             session = await conn.fetchrow(SESSION_BY_ID, new.session_id)
-        return _present(row), _present(session)
+        return row, _present(session)
 
     async def add_draft(self, viewer: Claims, new: NewDraft) -> tuple[Row, Row]:
-        d = new.draft
         async with self._transactions.acting_as(viewer) as conn:
-            row = await conn.fetchrow(
-                ADD_DRAFT,
-                new.session_id,
-                d.ir,
-                d.validation_status,
-                d.smt_results,
-                d.ambiguities,
-                new.applied_hole_ids,
-                d.metadata,
-                new.expected_version,
-            )
+            row = await ADD_DRAFT_CALL(conn, new)
             session = await conn.fetchrow(SESSION_BY_ID, new.session_id)
-        return _present(row), _present(session)
+        return row, _present(session)
 
     async def resolve_hole(self, viewer: Claims, answer: HoleAnswer) -> tuple[Row, Row, Row]:
         async with self._transactions.acting_as(viewer) as conn:
-            resolution = _present(
-                await conn.fetchrow(
-                    RESOLVE_HOLE,
-                    answer.session_id,
-                    answer.hole_id,
-                    answer.text,
-                    answer.resolution_type,
-                    answer.metadata,
-                    answer.expected_version,
-                )
-            )
+            resolution = await RESOLVE_HOLE_CALL(conn, answer)
             revision = await conn.fetchrow(REVISION_BY_ID, resolution["revision_id"])
             session = await conn.fetchrow(SESSION_BY_ID, answer.session_id)
         return resolution, _present(revision), _present(session)
@@ -330,27 +318,115 @@ class PostgresBackend:
         self, viewer: Claims, session_id: UUID, version: int, expected_version: int | None
     ) -> tuple[Row, Row, Row]:
         async with self._transactions.acting_as(viewer) as conn:
-            draft = await conn.fetchrow(REVERT_TO_DRAFT, session_id, version, expected_version)
+            draft = await CALLS["revert_to_draft"](
+                conn, DraftRevert(session_id, version, expected_version)
+            )
             revision = await conn.fetchrow(LATEST_REVISION, session_id)
             session = await conn.fetchrow(SESSION_BY_ID, session_id)
-        return _present(draft), _present(revision), _present(session)
+        return draft, _present(revision), _present(session)
 
     async def finalize_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None
     ) -> Row:
         async with self._transactions.acting_as(viewer) as conn:
-            return _present(await conn.fetchrow(FINALIZE_SESSION, session_id, expected_version))
+            return await CALLS["finalize_session"](
+                conn, SessionVersion(session_id, expected_version)
+            )
 
     async def abandon_session(
         self, viewer: Claims, session_id: UUID, expected_version: int | None
     ) -> Row:
         async with self._transactions.acting_as(viewer) as conn:
-            return _present(await conn.fetchrow(ABANDON_SESSION, session_id, expected_version))
+            return await CALLS["abandon_session"](
+                conn, SessionVersion(session_id, expected_version)
+            )
 
     async def delete_session(self, viewer: Claims, session_id: UUID) -> UUID:
         async with self._transactions.acting_as(viewer) as conn:
             deleted: UUID = await conn.fetchval(DELETE_SESSION, session_id)
         return deleted
+
+
+# The writes: each calls its SQL function on a connection acting as the caller and
+# returns the row it returned (the field-by-field path then reads the payload's rows; a
+# compiled write, graph/reads/, builds the payload in one statement).
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One write: its statement, and its parameters from the command."""
+
+    sql: str
+    parameters: Callable[[Any], tuple[object, ...]]
+
+    async def __call__(self, conn: Connection, command: Any) -> Row:
+        return _present(await conn.fetchrow(self.sql, *self.parameters(command)))
+
+
+def _new_session(new: NewSession) -> tuple[object, ...]:
+    d = new.initial_draft
+    draft = (
+        {
+            "ir": d.ir,
+            "validation_status": d.validation_status,
+            "smt_results": d.smt_results,
+            "ambiguities": d.ambiguities,
+            "metadata": d.metadata,
+        }
+        if d is not None
+        else None
+    )
+    return (new.prompt, new.source, new.title, new.metadata, draft, new.idempotency_key)
+
+
+def _new_revision(new: NewRevision) -> tuple[object, ...]:
+    return (new.session_id, new.content, new.revision_type, new.target_hole, new.metadata)
+
+
+def _new_draft(new: NewDraft) -> tuple[object, ...]:
+    d = new.draft
+    return (
+        new.session_id,
+        d.ir,
+        d.validation_status,
+        d.smt_results,
+        d.ambiguities,
+        new.applied_hole_ids,
+        d.metadata,
+        new.expected_version,
+    )
+
+
+def _hole_answer(a: HoleAnswer) -> tuple[object, ...]:
+    return (a.session_id, a.hole_id, a.text, a.resolution_type, a.metadata, a.expected_version)
+
+
+def _draft_revert(r: DraftRevert) -> tuple[object, ...]:
+    return (r.session_id, r.version, r.expected_version)
+
+
+def _session_version(c: SessionVersion) -> tuple[object, ...]:
+    return (c.session_id, c.expected_version)
+
+
+CREATE_SESSION_CALL = Call(CREATE_SESSION, _new_session)
+ADD_REVISION_CALL = Call(ADD_REVISION, _new_revision)
+ADD_DRAFT_CALL = Call(ADD_DRAFT, _new_draft)
+RESOLVE_HOLE_CALL = Call(RESOLVE_HOLE, _hole_answer)
+REVERT_TO_DRAFT_CALL = Call(REVERT_TO_DRAFT, _draft_revert)
+FINALIZE_SESSION_CALL = Call(FINALIZE_SESSION, _session_version)
+ABANDON_SESSION_CALL = Call(ABANDON_SESSION, _session_version)
+
+# By the name a mutation's `Write` description gives (graph/schema/mutations.py).
+CALLS: dict[str, Callable[[Connection, Any], Awaitable[Row]]] = {
+    "create_session": CREATE_SESSION_CALL,
+    "add_revision": ADD_REVISION_CALL,
+    "add_draft": ADD_DRAFT_CALL,
+    "resolve_hole": RESOLVE_HOLE_CALL,
+    "revert_to_draft": REVERT_TO_DRAFT_CALL,
+    "finalize_session": FINALIZE_SESSION_CALL,
+    "abandon_session": ABANDON_SESSION_CALL,
+}
 
 
 def _present(row: object) -> Row:
