@@ -46,6 +46,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 
 from graph.errors import GraphError
+from graph.reads.inputs import converter
 from graph.schema.model import (
     Arguments,
     ExecutorOnly,
@@ -250,17 +251,14 @@ def _strawberry_schema(schema: GraphQLSchema) -> StrawberrySchema | None:
 
 def _command_of(write: Write, definition: GraphQLField, schema: StrawberrySchema) -> Arguments[Any]:
     """A mutation's arguments as its command: converted as Strawberry converts them for
-    the resolver (input objects to their classes), then built by the resolver's own
-    function."""
-    from strawberry.types.arguments import convert_arguments  # noqa: PLC0415 - Strawberry's
-
+    the resolver (graph/reads/inputs.py), then built by the resolver's own function."""
     arguments = getattr(definition.extensions.get("strawberry-definition"), "arguments", None)
     if arguments is None:
         raise NotPlannable("a mutation without Strawberry's arguments")
-    registry, config = schema.schema_converter.scalar_registry, schema.config
+    convert = converter(arguments, schema)
 
     def read(values: dict[str, Any]) -> Any:
-        return write.command(**convert_arguments(values, arguments, registry, config))
+        return write.command(**convert(values))
 
     return Arguments(write.call, read)
 
