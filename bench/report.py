@@ -55,6 +55,7 @@ def write_report(
     *,
     floors: dict[str, list[tuple[float, float, float]]],
     screen: dict[str, list[Run]],
+    dashboard: dict[str, list[Run]],
     documents: dict[str, list[Run]],
     by_id: dict[str, DocumentFigures],
     writes: list[Run],
@@ -112,6 +113,10 @@ def write_report(
         / median([r.requests_per_s for r in screen["sessionScreen"]])
         - 1
     )
+    dashboard_rows = gateway_rows(dashboard)
+    dashboard_cost = median([r.requests_per_s for r in dashboard["sessions"]]) / median(
+        [r.requests_per_s for r in dashboard["dashboard"]]
+    )
     s_tp, s_p95, s_floor = ratios["session"]
     l_tp, l_p95, _ = ratios["sessions"]
 
@@ -140,7 +145,7 @@ def write_report(
     summary = (
         f"vs PostGraphile: session throughput x{s_tp:.2f}, p95 x{s_p95:.2f}; "
         f"sessions throughput x{l_tp:.2f}, p95 x{l_p95:.2f}; session at {s_floor:.0%} of the asyncpg floor; "
-        f"session screen +{screen_cost:.0%} over session; by documentId x{by_id_cpu:.3f} "
+        f"session screen +{screen_cost:.0%} over session; dashboard x{dashboard_cost:.2f} of sessions; by documentId x{by_id_cpu:.3f} "
         f"the text's gateway CPU per request; writes vs PostGraphile "
         + ", ".join(f"{op} x{tp:.2f} (p99 x{p99:.2f})" for op, (tp, p99) in write_ratios.items())
         + f"; live delivery p50 {live.p50_ms:.0f} ms, "
@@ -171,6 +176,14 @@ the seeded IR has nine holes, all open), interleaved with `session` itself:
 | operation | system | requests/s (spread) | p50 ms | p95 ms | p99 ms | errors | other CPU |
 |---|---|---|---|---|---|---|---|
 {screen_rows}
+
+The dashboard (examples/operations.graphql's `Dashboard`: the viewer's stats and latest
+ten activities beside `sessions(first: 20)` with each session's open hole, revision and
+draft counts), gateway only, interleaved with `sessions` itself:
+
+| operation | system | requests/s (spread) | p50 ms | p95 ms | p99 ms | errors | other CPU |
+|---|---|---|---|---|---|---|---|
+{dashboard_rows}
 
 The same two documents sent as text and by `documentId` (a persisted document, from the
 gateway's GRAPH_TRUSTED_DOCUMENTS manifest), interleaved:
@@ -219,6 +232,7 @@ PostGraphile {machine.peak_rss_mb.get("PostGraphile", 0):.0f} MB.
 | `sessions` p95 ≤ PostGraphile | ×{l_p95:.2f} | {verdict(l_p95 <= 1)} |
 | `session` ≥ 60 % of the asyncpg floor | {s_floor:.0%} | {verdict(s_floor >= 0.6)} |
 | the session screen costs ≤ 25 % more than `session` (time per request) | +{screen_cost:.0%} | {verdict(screen_cost <= 0.25)} |
+| the dashboard costs ≤ 1.5× `sessions` (time per request) | ×{dashboard_cost:.2f} | {verdict(dashboard_cost <= 1.5)} |
 | a document by id runs at least as fast as its text (gateway CPU per request, by id ÷ as text, the worse document; within 3 %, how far this median moves between runs) | ×{by_id_cpu:.3f} | {verdict(by_id_cpu <= 1.03)} |
 {write_targets}
 {two_target}

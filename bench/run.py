@@ -40,6 +40,7 @@ from bench.overhead import pg_graphql_overhead
 from bench.report import write_report
 from bench.workload import (
     BENCH,
+    DASHBOARD_QUERIES,
     GATEWAY_QUERIES,
     NODE_DIR,
     PEER_QUERIES,
@@ -257,15 +258,18 @@ def measure_reads(
     return runs, floors
 
 
-def measure_screen(servers: Servers, tmp_path: Path) -> dict[str, list[Run]]:
-    """The session screen beside `session` on the gateway, interleaved."""
-    files = {op: body_file(tmp_path, SCREEN_QUERIES, op, servers.sessions) for op in SCREEN_QUERIES}
+def measure_beside(
+    servers: Servers, tmp_path: Path, queries: dict[str, str]
+) -> dict[str, list[Run]]:
+    """Documents beside each other on the gateway, interleaved: the session screen beside
+    `session`, the dashboard beside `sessions`."""
+    files = {op: body_file(tmp_path, queries, op, servers.sessions) for op in queries}
     url, watched = servers.urls["gateway"], servers.watched["gateway"]
-    for op in SCREEN_QUERIES:
+    for op in queries:
         wrk(url, files[op], 2, [])  # warm-up
-    runs: dict[str, list[Run]] = {op: [] for op in SCREEN_QUERIES}
+    runs: dict[str, list[Run]] = {op: [] for op in queries}
     for _ in range(ROUNDS):
-        for op in SCREEN_QUERIES:
+        for op in queries:
             runs[op].append(quiet_run("gateway", op, url, files[op], watched))
     return runs
 
@@ -319,7 +323,8 @@ def main() -> int:
             )
             sampler.start()
             runs, floors = measure_reads(servers, tmp_path)
-            screen = measure_screen(servers, tmp_path)
+            screen = measure_beside(servers, tmp_path, SCREEN_QUERIES)
+            dashboard = measure_beside(servers, tmp_path, DASHBOARD_QUERIES)
             documents = measure_documents(servers, tmp_path)
             by_id = measure_documents_in_process(embedded.app_dsn, servers.sessions, tmp_path)
             writes = measure_writes(servers, tmp_path)
@@ -339,6 +344,7 @@ def main() -> int:
         runs,
         floors=floors,
         screen=screen,
+        dashboard=dashboard,
         documents=documents,
         by_id=by_id,
         writes=writes,

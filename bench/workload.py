@@ -63,6 +63,18 @@ SCREEN_QUERIES = {
 }
 
 
+# The dashboard (examples/operations.graphql's Dashboard): `sessions` and each session's
+# counts, with the viewer's stats and latest activity.
+DASHBOARD_QUERIES = {
+    "sessions": GATEWAY_QUERIES["sessions"],
+    "dashboard": "query D { viewer { stats { total active finalized abandoned "
+    "averageSecondsToFinalize openHoles } activity(first: 10) { totalCount "
+    "edges { cursor node { kind at sessionId } } } } "
+    "sessions(first: 20) { totalCount edges { node { id title status updatedAt "
+    "openHoleCount revisionCount draftCount } } } }",
+}
+
+
 PEER_QUERIES = {
     "session": "query S($id: UUID!) { sessionById(id: $id) { id status title version "
     "current: draftsBySessionIdAndUserId(first: 1, orderBy: VERSION_DESC) "

@@ -17,15 +17,15 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from graph.auth import Claims
-from graph.backends.base import Backend, ChildPageRequest, Page, Row
+from graph.backends.base import ActivityPageRequest, Backend, ChildPageRequest, Page, Row
 from graph.errors import GraphError, Unauthenticated
 from graph.live.hub import Hub
 
 T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
+R = TypeVar("R", ChildPageRequest, ActivityPageRequest)  # a page request, the same per batch
 PageKey = tuple[UUID, ChildPageRequest]
-PageFetch = Callable[[Claims, Sequence[UUID], ChildPageRequest], Awaitable[list[Page[T]]]]
 
 
 class Loaders:
@@ -48,6 +48,18 @@ class Loaders:
         self.draft_by_version: DataLoader[tuple[UUID, int], Row | None] = DataLoader(
             drafts_by_version
         )
+
+        async def session_summaries(ids: Sequence[UUID]) -> list[Row | None]:
+            return await backend.session_summaries(viewer, ids)
+
+        self.session_summary: DataLoader[UUID, Row | None] = DataLoader(session_summaries)
+        self.activity: DataLoader[tuple[UUID, ActivityPageRequest], Page[Row]] = _page_loader(
+            backend.activity, viewer
+        )
+        self.rows: dict[str, DataLoader[UUID, Row | None]] = {
+            table: DataLoader(_rows_of(backend, viewer, table))
+            for table in ("sessions", "revisions", "drafts", "resolutions")
+        }
         self.revisions: DataLoader[PageKey, Page[Row]] = _page_loader(backend.revisions, viewer)
         self.drafts: DataLoader[PageKey, Page[Row]] = _page_loader(backend.drafts, viewer)
         self.resolutions: DataLoader[PageKey, Page[Row]] = _page_loader(backend.resolutions, viewer)
@@ -69,12 +81,23 @@ def _observe(future: asyncio.Future[Any]) -> None:
         future.exception()  # retrieved, so asyncio does not log it as lost
 
 
-def _page_loader(fetch: PageFetch[T], viewer: Claims) -> DataLoader[PageKey, Page[T]]:
-    async def load(keys: Sequence[PageKey]) -> list[Page[T]]:
-        by_request: dict[ChildPageRequest, list[UUID]] = {}
+def _rows_of(
+    backend: Backend, viewer: Claims, table: str
+) -> Callable[[Sequence[UUID]], Awaitable[list[Row | None]]]:
+    async def rows(ids: Sequence[UUID]) -> list[Row | None]:
+        return await backend.rows_by_id(viewer, table, ids)
+
+    return rows
+
+
+def _page_loader(
+    fetch: Callable[[Claims, Sequence[UUID], R], Awaitable[list[Page[T]]]], viewer: Claims
+) -> DataLoader[tuple[UUID, R], Page[T]]:
+    async def load(keys: Sequence[tuple[UUID, R]]) -> list[Page[T]]:
+        by_request: dict[R, list[UUID]] = {}
         for session_id, request in keys:
             by_request.setdefault(request, []).append(session_id)
-        found: dict[PageKey, Page[T]] = {}
+        found: dict[tuple[UUID, R], Page[T]] = {}
         for request, session_ids in by_request.items():
             pages = await fetch(viewer, session_ids, request)
             found.update(

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 
-from graph.backends.base import SessionCursor
+from graph.backends.base import ActivityCursor, SessionCursor
 from graph.errors import BadUserInput
 
 _MAX_CURSOR_LENGTH = 200
@@ -25,6 +25,7 @@ class CursorKind(StrEnum):
     REVISION = "r"
     DRAFT = "d"
     RESOLUTION = "x"
+    ACTIVITY = "a"
 
 
 def _encode(parts: list[object]) -> str:
@@ -77,3 +78,26 @@ def parse_position_cursor(cursor: str, kind: CursorKind) -> int:
     if not 0 <= parts[0] < 2**31:
         raise BadUserInput("invalid cursor")
     return parts[0]
+
+
+def activity_cursor(at: datetime, rank: int, activity_id: str) -> str:
+    return activity_cursor_of(at.isoformat(), rank, activity_id)
+
+
+def activity_cursor_of(at_iso: str, rank: int, activity_id: str) -> str:
+    """The same cursor from text: `at.isoformat()` (in UTC) and the activity's id."""
+    return _encode([CursorKind.ACTIVITY.value, at_iso, rank, activity_id])
+
+
+def parse_activity_cursor(cursor: str) -> ActivityCursor:
+    parts = _decode(cursor, CursorKind.ACTIVITY)
+    try:
+        at_text, rank, activity_id = parts
+        at = datetime.fromisoformat(str(at_text))
+    except ValueError as exc:
+        raise BadUserInput("invalid cursor") from exc
+    if at.tzinfo is None or not isinstance(rank, int) or isinstance(rank, bool):
+        raise BadUserInput("invalid cursor")
+    if not isinstance(activity_id, str) or not 0 < len(activity_id) <= 100:
+        raise BadUserInput("invalid cursor")
+    return ActivityCursor(at=at, rank=rank, id=activity_id)

@@ -89,6 +89,16 @@ class Metrics:
             "Database connections checked out of the pool (0 on the pg_graphql backend).",
             registry=self.registry,
         )
+        self.pool_size = Gauge(
+            "graph_db_pool_size",
+            "The most connections the pool opens (0 on the pg_graphql backend).",
+            registry=self.registry,
+        )
+        self.ready = Gauge(
+            "graph_ready",
+            "1 when the last /readyz check found the store answering, else 0.",
+            registry=self.registry,
+        )
         self.live_connections = Gauge(
             "graph_live_connections",
             "Open WebSocket connections.",
@@ -235,17 +245,21 @@ def health_routes(
     async def readyz(_: Request) -> Response:
         store = backend()
         if store is None:
+            metrics.ready.set(0)
             return JSONResponse({"status": "starting"}, status_code=503)
         try:
             await asyncio.wait_for(store.ping(), READINESS_TIMEOUT_S)
         except Exception:
+            metrics.ready.set(0)
             request_log.warning("readiness check failed", exc_info=True)
             return JSONResponse({"status": "unavailable"}, status_code=503)
+        metrics.ready.set(1)
         return JSONResponse({"status": "ready"})
 
     async def metrics_endpoint(_: Request) -> Response:
         store = backend()
         metrics.pool_in_use.set(store.connections_in_use() if store is not None else 0)
+        metrics.pool_size.set(store.connection_limit() if store is not None else 0)
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_endpoint}

@@ -61,6 +61,23 @@ class SessionPageRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivityCursor:
+    """Position in an activity timeline (newest first by at, kind rank, id)."""
+
+    at: datetime
+    rank: int
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityPageRequest:
+    """A page of a timeline (migrations/0013's session_activity), newest first."""
+
+    first: int
+    after: ActivityCursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ChildPageRequest:
     """A page of one kind of child, the same for every session in a batch.
 
@@ -168,6 +185,28 @@ class Backend(Protocol):
         self, viewer: Claims, session_ids: Sequence[UUID], page: ChildPageRequest
     ) -> list[Page[Row]]: ...
 
+    async def session_summaries(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[Row | None]:
+        """Each session's row of session_summary (its counts), or None."""
+        ...
+
+    async def viewer_stats(self, viewer: Claims) -> Row:
+        """The caller's sessions counted: total, active, finalized, abandoned,
+        average_seconds_to_finalize (None before any is finalized), open_holes (over the
+        active ones)."""
+        ...
+
+    async def activity(
+        self, viewer: Claims, session_ids: Sequence[UUID] | None, page: ActivityPageRequest
+    ) -> list[Page[Row]]:
+        """A page of session_activity per session, or (None) one of all the caller's."""
+        ...
+
+    async def rows_by_id(self, viewer: Claims, table: str, ids: Sequence[UUID]) -> list[Row | None]:
+        """The rows of `table` (sessions, revisions, drafts, resolutions) by id, or None."""
+        ...
+
     async def create_session(self, viewer: Claims, new: NewSession) -> Row: ...
 
     async def add_revision(self, viewer: Claims, new: NewRevision) -> tuple[Row, Row]:
@@ -214,6 +253,10 @@ class Backend(Protocol):
 
     def connections_in_use(self) -> int:
         """Database connections checked out now (0 for a store reached over HTTP)."""
+        ...
+
+    def connection_limit(self) -> int:
+        """The most database connections the store opens (0 for one reached over HTTP)."""
         ...
 
     async def ping(self) -> None: ...

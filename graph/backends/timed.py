@@ -13,6 +13,7 @@ from uuid import UUID
 
 from graph.auth import Claims
 from graph.backends.base import (
+    ActivityPageRequest,
     Backend,
     ChildPageRequest,
     HoleAnswer,
@@ -79,6 +80,23 @@ class TimedBackend:
         work = self.inner.resolutions(viewer, session_ids, page)
         return await self._timed("resolutions", work)
 
+    async def session_summaries(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[Row | None]:
+        work = self.inner.session_summaries(viewer, session_ids)
+        return await self._timed("session_summaries", work)
+
+    async def viewer_stats(self, viewer: Claims) -> Row:
+        return await self._timed("viewer_stats", self.inner.viewer_stats(viewer))
+
+    async def activity(
+        self, viewer: Claims, session_ids: Sequence[UUID] | None, page: ActivityPageRequest
+    ) -> list[Page[Row]]:
+        return await self._timed("activity", self.inner.activity(viewer, session_ids, page))
+
+    async def rows_by_id(self, viewer: Claims, table: str, ids: Sequence[UUID]) -> list[Row | None]:
+        return await self._timed("rows_by_id", self.inner.rows_by_id(viewer, table, ids))
+
     async def create_session(self, viewer: Claims, new: NewSession) -> Row:
         return await self._timed("create_session", self.inner.create_session(viewer, new))
 
@@ -124,6 +142,9 @@ class TimedBackend:
 
     def connections_in_use(self) -> int:
         return self.inner.connections_in_use()
+
+    def connection_limit(self) -> int:
+        return self.inner.connection_limit()
 
     async def ping(self) -> None:
         await self.inner.ping()

@@ -11,13 +11,24 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from graph.backends.base import MAX_PAGE_SIZE, ChildPageRequest, SessionPageRequest
-from graph.cursors import CursorKind, parse_position_cursor, parse_session_cursor
+from graph.backends.base import (
+    MAX_PAGE_SIZE,
+    ActivityPageRequest,
+    ChildPageRequest,
+    SessionPageRequest,
+)
+from graph.cursors import (
+    CursorKind,
+    parse_activity_cursor,
+    parse_position_cursor,
+    parse_session_cursor,
+)
 from graph.errors import BadUserInput
 from graph.schema.ids import parse_id
 from graph.schema.model import Arguments
 
 DEFAULT_SESSIONS_PAGE = 20
+DEFAULT_ACTIVITY_PAGE = 20
 
 
 def page_size(first: int | None, default: int) -> int:
@@ -33,6 +44,13 @@ def sessions_page(first: int | None, after: str | None, status: Enum | None) -> 
         first=page_size(first, DEFAULT_SESSIONS_PAGE),
         after=parse_session_cursor(after) if after else None,
         status=str(status.value) if status is not None else None,
+    )
+
+
+def activity_page(first: int | None, after: str | None) -> ActivityPageRequest:
+    return ActivityPageRequest(
+        first=page_size(first, DEFAULT_ACTIVITY_PAGE),
+        after=parse_activity_cursor(after) if after else None,
     )
 
 
@@ -69,3 +87,6 @@ RESOLUTION_PAGES: Arguments[ChildPageRequest] = Arguments(
     "a page of resolutions", _children(CursorKind.RESOLUTION)
 )
 DRAFT_VERSION: Arguments[int] = Arguments("a draft version", lambda args: int(args["version"]))
+ACTIVITY_PAGES: Arguments[ActivityPageRequest] = Arguments(
+    "a page of activity", lambda args: activity_page(args.get("first"), args.get("after"))
+)

@@ -12,6 +12,10 @@ comes from:
     Suggested                       computed from a hole and its IR in Python; the
                                     compilers fetch the inputs (graph/reads/finish.py)
     SessionById, SessionList        the root fields over sessions; Caller: `viewer`
+    Summary("draft_count")          a column of the session's row in session_summary
+    Stats                           `Viewer.stats`: the caller's sessions counted (a row)
+    Timeline(...)                   a page of session_activity, newest first
+    Linked("revisions", "revision_id")  the row of a table that this row's column names
     Structure("edges")              a part of the Connection / Edge / PageInfo shape
     Write("resolve_hole", command)  a mutation: the store's write of that name, given the
                                     command its arguments build (the resolver's own)
@@ -45,7 +49,7 @@ from graphql import (
     GraphQLSchema,
 )
 
-from graph.backends.base import ChildPageRequest, SessionPageRequest
+from graph.backends.base import ActivityPageRequest, ChildPageRequest, SessionPageRequest
 from graph.cursors import CursorKind
 
 T = TypeVar("T")
@@ -177,6 +181,37 @@ class Structure:
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    """A column of the session's row in the `view` (migrations/0013's session_summary)."""
+
+    column: str
+    view: str = "session_summary"
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """`Viewer.stats`: one row counting the caller's sessions; its fields are Columns."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """A connection over the `view` (session_activity), newest first by (at, kind_rank,
+    id): of the session (`per_session`), or of all the caller's sessions."""
+
+    arguments: Arguments[ActivityPageRequest]
+    per_session: bool
+    view: str = "session_activity"
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """The row of `table` whose id is this row's `key` column (null when that is null)."""
+
+    table: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Write:
     """A mutation field: the store's write named `call` (one SQL function), with the
     command `command` builds from the field's arguments as Strawberry converts them. The
@@ -216,6 +251,10 @@ Read = (
     | SessionList
     | Caller
     | Structure
+    | Summary
+    | Stats
+    | Timeline
+    | Linked
     | Write
     | Written
     | ExecutorOnly
@@ -234,6 +273,10 @@ _READS = (
     SessionList,
     Caller,
     Structure,
+    Summary,
+    Stats,
+    Timeline,
+    Linked,
     Write,
     Written,
     ExecutorOnly,

@@ -16,9 +16,16 @@ from strawberry.types import Info
 
 from graph.backends.base import Page, Row
 from graph.context import RequestContext, load
-from graph.cursors import CursorKind, position_cursor
+from graph.cursors import CursorKind, activity_cursor, position_cursor
 from graph.errors import NotFound
-from graph.schema.arguments import DRAFT_PAGES, DRAFT_VERSION, RESOLUTION_PAGES, REVISION_PAGES
+from graph.schema.arguments import (
+    ACTIVITY_PAGES,
+    DEFAULT_ACTIVITY_PAGE,
+    DRAFT_PAGES,
+    DRAFT_VERSION,
+    RESOLUTION_PAGES,
+    REVISION_PAGES,
+)
 from graph.schema.comparison_types import (
     COMPARED,
     CategoryComparison,
@@ -30,8 +37,12 @@ from graph.schema.model import (
     Current,
     DraftByVersion,
     Holes,
+    Linked,
     SpecOf,
+    Stats,
     Structure,
+    Summary,
+    Timeline,
     column,
     described,
     reads,
@@ -124,9 +135,26 @@ def from_row(cls: type[ObjectT], row: Mapping[str, Any], **extra: Any) -> Object
     return cls(**values)
 
 
-@strawberry.type
-class Viewer:
-    id: strawberry.ID = column("id")
+@strawberry.enum
+class ActivityKind(Enum):
+    SESSION_CREATED = "session_created"
+    REVISION_ADDED = "revision_added"
+    DRAFT_ADDED = "draft_added"
+    HOLE_RESOLVED = "hole_resolved"
+    SESSION_FINALIZED = "session_finalized"
+    SESSION_ABANDONED = "session_abandoned"
+
+
+@strawberry.type(description="The caller's sessions, counted.")
+class SessionStats:
+    total: int = column("total")
+    active: int = column("active")
+    finalized: int = column("finalized")
+    abandoned: int = column("abandoned")
+    average_seconds_to_finalize: float | None = column(
+        "average_seconds_to_finalize", description="Null until a session is finalized."
+    )
+    open_holes: int = column("open_holes", description="Over the active sessions.")
 
 
 @strawberry.type
@@ -217,6 +245,65 @@ class Resolution:
     created_at: datetime = column("created_at")
 
 
+@strawberry.type(description="Something that happened in one of the caller's sessions.")
+class Activity:
+    ROW_KEYS: ClassVar[dict[str, str]] = {
+        "session_key": "session_id",
+        "revision_key": "revision_id",
+        "draft_key": "draft_id",
+        "resolution_key": "resolution_id",
+    }
+    session_key: strawberry.Private[Any]
+    revision_key: strawberry.Private[Any]
+    draft_key: strawberry.Private[Any]
+    resolution_key: strawberry.Private[Any]
+    kind: ActivityKind = column("kind")
+    at: datetime = column("at")
+    session_id: strawberry.ID = column("session_id")
+
+    @strawberry.field(metadata=reads(Linked("sessions", "session_id")))
+    async def session(self, info: Info[RequestContext, None]) -> Session | None:
+        row = await load(info.context.loaders.rows["sessions"], self.session_key)
+        return Session.of(row) if row is not None else None
+
+    @strawberry.field(
+        description="The revision added, or the HOLE_FILL revision of a resolution.",
+        metadata=reads(Linked("revisions", "revision_id")),
+    )
+    async def revision(self, info: Info[RequestContext, None]) -> Revision | None:
+        return await _linked(info, "revisions", self.revision_key, Revision)
+
+    @strawberry.field(metadata=reads(Linked("drafts", "draft_id")))
+    async def draft(self, info: Info[RequestContext, None]) -> Draft | None:
+        return await _linked(info, "drafts", self.draft_key, Draft)
+
+    @strawberry.field(metadata=reads(Linked("resolutions", "resolution_id")))
+    async def resolution(self, info: Info[RequestContext, None]) -> Resolution | None:
+        return await _linked(info, "resolutions", self.resolution_key, Resolution)
+
+
+async def _linked(
+    info: Info[RequestContext, None], table: str, key: Any, cls: type[ObjectT]
+) -> ObjectT | None:
+    if key is None:
+        return None
+    row = await load(info.context.loaders.rows[table], key)
+    return from_row(cls, row) if row is not None else None
+
+
+def activity_connection(page: Page[Row]) -> Connection[Activity]:
+    edges = [
+        Edge(
+            cursor=activity_cursor(row["at"], row["kind_rank"], row["id"]),
+            node=from_row(Activity, row),
+        )
+        for row in page.items
+    ]
+    return connection(edges, page)
+
+
+VIEWER_ACTIVITY = Timeline(ACTIVITY_PAGES, per_session=False)
+SESSION_ACTIVITY = Timeline(ACTIVITY_PAGES, per_session=True)
 CURRENT_DRAFT = Current("drafts", "version")
 REVISIONS = Children("revisions", "number", CursorKind.REVISION, REVISION_PAGES)
 DRAFTS = Children("drafts", "version", CursorKind.DRAFT, DRAFT_PAGES)
@@ -318,6 +405,36 @@ class Session:
         )
         return _connection(page, RESOLUTIONS, Resolution)
 
+    @strawberry.field(description="Newest first.", metadata=reads(SESSION_ACTIVITY))
+    async def activity(
+        self,
+        info: Info[RequestContext, None],
+        first: int | None = DEFAULT_ACTIVITY_PAGE,
+        after: str | None = None,
+    ) -> Connection[Activity]:
+        request = ACTIVITY_PAGES.read({"first": first, "after": after})
+        page = await load(info.context.loaders.activity, (self.key, request))
+        return activity_connection(page)
+
+    @strawberry.field(
+        description="How many of openHoles there are.",
+        metadata=reads(Summary("open_hole_count")),
+    )
+    async def open_hole_count(self, info: Info[RequestContext, None]) -> int:
+        return await self._summary(info, "open_hole_count")
+
+    @strawberry.field(metadata=reads(Summary("revision_count")))
+    async def revision_count(self, info: Info[RequestContext, None]) -> int:
+        return await self._summary(info, "revision_count")
+
+    @strawberry.field(metadata=reads(Summary("draft_count")))
+    async def draft_count(self, info: Info[RequestContext, None]) -> int:
+        return await self._summary(info, "draft_count")
+
+    async def _summary(self, info: Info[RequestContext, None], name: str) -> int:
+        row = await load(info.context.loaders.session_summary, self.key)
+        return int(row[name]) if row is not None else 0
+
 
 def _connection(page: Page[Row], children: Children, node: type[NodeT]) -> Connection[NodeT]:
     edges = [
@@ -325,3 +442,25 @@ def _connection(page: Page[Row], children: Children, node: type[NodeT]) -> Conne
         for row in page.items
     ]
     return connection(edges, page)
+
+
+@strawberry.type
+class Viewer:
+    id: strawberry.ID = column("id")
+
+    @strawberry.field(metadata=reads(Stats()))
+    async def stats(self, info: Info[RequestContext, None]) -> SessionStats:
+        viewer = info.context.require_viewer()
+        return from_row(SessionStats, await info.context.store().viewer_stats(viewer))
+
+    @strawberry.field(description="Newest first.", metadata=reads(VIEWER_ACTIVITY))
+    async def activity(
+        self,
+        info: Info[RequestContext, None],
+        first: int | None = DEFAULT_ACTIVITY_PAGE,
+        after: str | None = None,
+    ) -> Connection[Activity]:
+        viewer = info.context.require_viewer()
+        request = ACTIVITY_PAGES.read({"first": first, "after": after})
+        [page] = await info.context.store().activity(viewer, None, request)
+        return activity_connection(page)

@@ -190,13 +190,13 @@ class Schema:
 
 
 _TABLES = """
-select c.oid, c.relname, obj_description(c.oid, 'pg_class') as comment,
+select c.oid, c.relname, c.relkind::text as relkind, obj_description(c.oid, 'pg_class') as comment,
        has_any_column_privilege(c.oid, 'INSERT') as can_insert,
        has_any_column_privilege(c.oid, 'UPDATE') as can_update,
        has_table_privilege(c.oid, 'DELETE') as can_delete,
        (select conkey from pg_constraint k where k.conrelid = c.oid and k.contype = 'p') as pkey
   from pg_class c
- where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+ where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v')
    and has_schema_privilege('public', 'USAGE')
 """
 _COLUMNS = """
@@ -230,6 +230,14 @@ select p.proname, p.provolatile::text as provolatile, p.proretset, p.prokind::te
 """
 
 
+def _view_key(meta: dict[str, Any], columns: set[str]) -> list[str]:
+    """A view's key comes from its directive; one naming a missing column drops the view."""
+    named = meta.get("primary_key_columns")
+    if not isinstance(named, list) or not named or not set(named) <= columns:
+        return []
+    return [str(name) for name in named]
+
+
 async def reflect(conn: asyncpg.Connection) -> Schema:
     schema_directive = directive(
         await conn.fetchval("select obj_description('public'::regnamespace, 'pg_namespace')")
@@ -246,11 +254,18 @@ async def reflect(conn: asyncpg.Connection) -> Schema:
     tables: dict[str, Table] = {}
     names_by_oid: dict[int, str] = {}
     attnames: dict[tuple[int, int], str] = {}
+    view_keys: list[tuple[str, dict[str, Any]]] = []  # a view's foreign_keys directive
     for row in table_rows:
         columns_raw = columns_by_table.get(row["oid"], [])
         for c in columns_raw:
             attnames[(row["oid"], c["attnum"])] = c["attname"]
-        if not row["pkey"] or not _NAME.match(row["relname"]):
+        meta = directive(row["comment"])
+        pkey = (
+            [attnames[(row["oid"], n)] for n in row["pkey"] or []]
+            if row["relkind"] != "v"
+            else _view_key(meta, {c["attname"] for c in columns_raw})
+        )
+        if not pkey or not _NAME.match(row["relname"]):
             continue
         visible = [
             c
@@ -259,9 +274,9 @@ async def reflect(conn: asyncpg.Connection) -> Schema:
         ]
         if not visible:
             continue
-        meta = directive(row["comment"])
         type_name = meta.get("name") or to_type_name(row["relname"], inflect)
-        pkey = [attnames[(row["oid"], n)] for n in row["pkey"]]
+        if row["relkind"] == "v":
+            view_keys.extend((row["relname"], fk) for fk in meta.get("foreign_keys") or [])
         tables[row["relname"]] = Table(
             name=row["relname"],
             type_name=type_name,
@@ -286,22 +301,42 @@ async def reflect(conn: asyncpg.Connection) -> Schema:
         )
         names_by_oid[row["oid"]] = row["relname"]
 
+    keys: list[ForeignKey] = []
     for row in await conn.fetch(_FOREIGN_KEYS, oids):
         local = names_by_oid.get(row["conrelid"])
         foreign = names_by_oid.get(row["confrelid"])
         if local is None or foreign is None:
             continue
         meta = directive(row["comment"])
-        fk = ForeignKey(
-            name=row["conname"],
-            local_table=local,
-            local_columns=[attnames[(row["conrelid"], n)] for n in row["conkey"]],
-            foreign_table=foreign,
-            foreign_columns=[attnames[(row["confrelid"], n)] for n in row["confkey"]],
-            local_name=meta.get("local_name"),
-            foreign_name=meta.get("foreign_name"),
+        keys.append(
+            ForeignKey(
+                name=row["conname"],
+                local_table=local,
+                local_columns=[attnames[(row["conrelid"], n)] for n in row["conkey"]],
+                foreign_table=foreign,
+                foreign_columns=[attnames[(row["confrelid"], n)] for n in row["confkey"]],
+                local_name=meta.get("local_name"),
+                foreign_name=meta.get("foreign_name"),
+            )
         )
-        local_table, foreign_table = tables[local], tables[foreign]
+    for view, spec in view_keys:  # pg_graphql's synthetic keys: public tables only here
+        if spec.get("foreign_schema", "public") != "public":
+            continue
+        if spec.get("foreign_table") not in tables:
+            continue
+        keys.append(
+            ForeignKey(
+                name=f"{view}_{spec['foreign_table']}_fkey",
+                local_table=view,
+                local_columns=list(spec["local_columns"]),
+                foreign_table=spec["foreign_table"],
+                foreign_columns=list(spec["foreign_columns"]),
+                local_name=spec.get("local_name"),
+                foreign_name=spec.get("foreign_name"),
+            )
+        )
+    for fk in keys:
+        local_table, foreign_table = tables[fk.local_table], tables[fk.foreign_table]
         visible = {c.name for c in local_table.columns}
         if not set(fk.local_columns) <= visible:
             continue

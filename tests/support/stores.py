@@ -28,6 +28,10 @@ FIELD_READS = (
     "resolutions",
     "session_resolutions",
     "drafts_by_version",
+    "session_summaries",
+    "viewer_stats",
+    "activity",
+    "rows_by_id",
 )
 
 

@@ -28,11 +28,12 @@ from graph.auth import Claims
 from graph.backends.base import MAX_PAGE_SIZE
 from graph.backends.pg_graphql.values import (
     TO_RESPONSE,
+    activity_filter,
     session_filter,
     timestamp,
     upstream_session_cursor,
 )
-from graph.cursors import position_cursor, session_cursor_of
+from graph.cursors import activity_cursor_of, position_cursor, session_cursor_of
 from graph.reads.ir_shapes import (
     Context,
     NodeShape,
@@ -52,10 +53,14 @@ from graph.schema.model import (
     DraftByVersion,
     Holes,
     Kind,
+    Linked,
     SessionById,
     SessionList,
     SpecOf,
+    Stats,
     Structure,
+    Summary,
+    Timeline,
     camel,
 )
 
@@ -162,7 +167,9 @@ class _Compiler:
             if field.name == TYPENAME:
                 shapes.append((field.key, lambda _data, _viewer: "Query"))
             elif isinstance(read, Caller):
-                shapes.append((field.key, _viewer_shape(field)))
+                text, viewer_shape = self._viewer(field)
+                parts.append(text)
+                shapes.append((field.key, viewer_shape))
             elif isinstance(read, SessionById):
                 text, shape = self._session(field, read)
                 parts.append(text)
@@ -250,6 +257,10 @@ class _Compiler:
                 text, value = self._ir(field, read)
                 parts.append(text)
                 shapes.append((field.key, value))
+            elif isinstance(read, Summary | Timeline | Linked):
+                text, value = self._dashboard(field, read)
+                parts.append(text)
+                shapes.append((field.key, value))
             else:
                 raise _Unsupported(field.name)
 
@@ -257,6 +268,118 @@ class _Compiler:
             return {key: s(node) for key, s in shapes}
 
         return " ".join(parts) or "__typename", shape
+
+    # Dashboards: migrations/0013's views, and the relationships their directives name
+
+    def _viewer(self, field: PlannedField) -> tuple[str, Callable[[Node, Claims], Any]]:
+        parts: list[str] = []
+        shapes: list[tuple[str, Callable[[Node, Claims], Any]]] = []
+        for sub in field.children:
+            read = sub.read
+            if sub.name == TYPENAME:
+                shapes.append((sub.key, lambda _data, _viewer: "Viewer"))
+            elif isinstance(read, Column) and read.name == "id":
+                shapes.append((sub.key, lambda _data, viewer: str(viewer.user_id)))
+            elif isinstance(read, Stats):
+                text, stats = self._stats(sub)
+                parts.append(text)
+                shapes.append((sub.key, _ignoring_viewer(stats)))
+            elif isinstance(read, Timeline) and not read.per_session:
+                text, timeline = self._timeline(sub, read, "sessionActivityCollection")
+                parts.append(text)
+                shapes.append((sub.key, _ignoring_viewer(timeline)))
+            else:
+                raise _Unsupported(sub.name)
+
+        def shape(data: Node, viewer: Claims) -> dict[str, Any]:
+            return {key: s(data, viewer) for key, s in shapes}
+
+        return " ".join(parts), shape
+
+    def _stats(self, field: PlannedField) -> tuple[str, Shape]:
+        """The caller's row of session_stats; zeros (and a null average) without one."""
+        a = self._alias()
+        parts: list[tuple[str, Shape]] = []
+        names: list[str] = []
+        for sub in field.children:
+            if sub.name == TYPENAME:
+                parts.append((sub.key, _constant(sub.parent)))
+                continue
+            if not isinstance(sub.read, Column) or sub.kind is None:
+                raise _Unsupported(sub.name)
+            upstream, convert = camel(sub.read.name), TO_RESPONSE[sub.kind]
+            empty = None if sub.read.name == "average_seconds_to_finalize" else 0
+            parts.append((sub.key, _stat(upstream, convert, empty)))
+            names.append(upstream)
+        selection = " ".join(dict.fromkeys(names)) or "total"
+        text = f"{a}: sessionStatsCollection(first: 1) {{ edges {{ node {{ {selection} }} }} }}"
+
+        def shape(data: Node) -> dict[str, Any]:
+            edges = data[a]["edges"]
+            row = edges[0]["node"] if edges else {}
+            return {key: part(row) for key, part in parts}
+
+        return text, shape
+
+    def _dashboard(
+        self, field: PlannedField, read: Summary | Timeline | Linked
+    ) -> tuple[str, Shape]:
+        if isinstance(read, Timeline):
+            return self._timeline(field, read, "activity")
+        if isinstance(read, Linked):
+            a = self._alias()
+            selection, node = self.node(field.children)
+            relation = camel(read.key.removesuffix("_id"))
+            return (
+                f"{a}: {relation} {{ {selection} }}",
+                lambda n: node(n[a]) if n[a] is not None else None,
+            )
+        return self._summary(field, read)
+
+    def _summary(self, field: PlannedField, read: Summary) -> tuple[str, Shape]:
+        """A session's counts from the relationships pg_graphql has (the Postgres compiler
+        reads session_summary, whose definition these follow)."""
+        a = self._alias()
+        if read.column in ("revision_count", "draft_count"):
+            relation = "revisions" if read.column == "revision_count" else "drafts"
+            return f"{a}: {relation} {{ totalCount }}", lambda n: int(n[a]["totalCount"])
+        if read.column != "open_hole_count":
+            raise _Unsupported(field.name)
+        answers, holes = _Answers(self), self._alias()
+        text = (
+            f"{a}: drafts(first: 1, orderBy: [{{version: DescNullsLast}}])"
+            f" {{ edges {{ node {{ {holes}: holeIds }} }} }} {answers.text()}"
+        )
+
+        def open_holes(node: Node) -> int:
+            edges = node[a]["edges"]
+            if not edges:
+                return 0
+            answered = {answer["hole_id"] for answer in answers.read(node)}
+            return sum(1 for hole in edges[0]["node"][holes] if hole not in answered)
+
+        return text, open_holes
+
+    def _timeline(self, field: PlannedField, read: Timeline, relation: str) -> tuple[str, Shape]:
+        page = functools.partial(self._argument, field, read.arguments)
+        first = page("first", "Int!", lambda p: p.first)
+        after = page("after", "SessionActivityFilter!", activity_filter)
+        at, rank, key = self._alias(), self._alias(), self._alias()
+
+        def cursor(node: Node) -> str:
+            return activity_cursor_of(timestamp(node[at]) or "", int(node[rank]), node[key])
+
+        return self._connection(
+            field,
+            total=lambda a: f"{a}: {relation} {{ totalCount }}",
+            page=lambda a, selection: (
+                f"{a}: {relation}(first: {first}, filter: {after},"
+                " orderBy: [{at: DescNullsLast}, {kindRank: DescNullsLast}, {id: DescNullsLast}])"
+                " { pageInfo { hasNextPage }"
+                f" edges {{ node {{ {at}: at {rank}: kindRank {key}: id {selection} }} }} }}"
+            ),
+            cursor=cursor,
+        )
 
     def _draft_by_version(self, field: PlannedField, read: DraftByVersion) -> tuple[str, Shape]:
         version = self._argument(field, read.arguments, "version", "Int!", lambda v: v)
@@ -453,6 +576,14 @@ class _Answers:
         ]
 
 
+def _stat(upstream: str, convert: Callable[[Any], Any], empty: int | None) -> Shape:
+    def value(row: Node) -> Any:
+        found = row.get(upstream)
+        return convert(found) if found is not None else empty
+
+    return value
+
+
 def _constant(value: str) -> Shape:
     return lambda _node: value
 
@@ -503,15 +634,3 @@ def _part(field: PlannedField) -> str | None:
     if not isinstance(field.read, Structure):
         raise _Unsupported(field.name)
     return field.read.part
-
-
-def _viewer_shape(field: PlannedField) -> Callable[[Node, Claims], Any]:
-    for sub in field.children:
-        if sub.name not in ("id", TYPENAME):
-            raise _Unsupported(sub.name)
-
-    def shape(_data: Node, viewer: Claims) -> dict[str, Any]:
-        values = {"id": str(viewer.user_id), TYPENAME: "Viewer"}
-        return {sub.key: values[sub.name] for sub in field.children}
-
-    return shape

@@ -32,7 +32,10 @@ NODE_TYPES: dict[str, tuple[str, ...]] = {
     "Revision": ("session_id",),
     "Draft": ("session_id",),
     "Resolution": ("session_id", "revision_id", "number"),
+    "Activity": ("id", "kind_rank", "revision_id", "draft_id", "resolution_id"),
 }
+# Where pg_graphql's name differs from the graph's (migrations/0013's views).
+UPSTREAM_TYPES = {"Activity": "SessionActivity"}
 
 
 def node_columns(schema: GraphQLSchema, type_name: str) -> list[str]:
@@ -45,7 +48,9 @@ def node_fragments(schema: GraphQLSchema) -> dict[str, FragmentDefinitionNode]:
     return {
         f"{type_name}Fields": FragmentDefinitionNode(
             name=NameNode(value=f"{type_name}Fields"),
-            type_condition=NamedTypeNode(name=NameNode(value=type_name)),
+            type_condition=NamedTypeNode(
+                name=NameNode(value=UPSTREAM_TYPES.get(type_name, type_name))
+            ),
             selection_set=SelectionSetNode(
                 selections=tuple(
                     FieldNode(name=NameNode(value=camel(column)))

@@ -42,7 +42,12 @@ _FROM_PG_GRAPHQL: dict[Kind, Callable[[Any], Any]] = {
 }
 
 
-_KEYS: dict[str, Callable[[Any], Any]] = {"session_id": _uuid, "revision_id": _uuid}
+_KEYS: dict[str, Callable[[Any], Any]] = {
+    "session_id": _uuid,
+    "revision_id": _uuid,
+    "draft_id": _uuid,
+    "resolution_id": _uuid,
+}
 
 
 class Rows:

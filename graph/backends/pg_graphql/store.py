@@ -22,6 +22,7 @@ from gql import GraphQLRequest
 from graph.auth import Claims
 from graph.backends.base import (
     MAX_PAGE_SIZE,
+    ActivityPageRequest,
     ChildPageRequest,
     HoleAnswer,
     NewDraft,
@@ -36,7 +37,7 @@ from graph.backends.pg_graphql.compiled import UpstreamRead, compile_read
 from graph.backends.pg_graphql.documents import load_documents
 from graph.backends.pg_graphql.realtime import RealtimeJoins
 from graph.backends.pg_graphql.rows import Rows
-from graph.backends.pg_graphql.values import pg_graphql_cursor
+from graph.backends.pg_graphql.values import activity_filter, pg_graphql_cursor
 from graph.errors import NotFound
 from graph.live.changes import LiveSource
 from graph.reads.plan import Bound, ReadPlan
@@ -86,6 +87,9 @@ class PgGraphqlBackend:
 
     def connections_in_use(self) -> int:
         return 0  # no database connection: HTTP to pg_graphql
+
+    def connection_limit(self) -> int:
+        return 0
 
     async def ping(self) -> None:
         await self._execute(None, "Ping", {})
@@ -250,6 +254,86 @@ class PgGraphqlBackend:
         empty: Page[Row] = Page(items=[], has_next_page=False, total_count=0)
         return [found.get(i, empty) for i in session_ids]
 
+    # Dashboards (migrations/0013's views)
+
+    async def session_summaries(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[Row | None]:
+        found: dict[UUID, Row] = {}
+        for chunk in _chunks(list(session_ids)):
+            data = await self._execute(
+                viewer, "SessionSummaries", {"ids": [str(i) for i in chunk], "first": len(chunk)}
+            )
+            for edge in data["sessionSummaryCollection"]["edges"]:
+                node = edge["node"]
+                found[UUID(node["id"])] = {
+                    "id": UUID(node["id"]),
+                    "status": node["status"],
+                    "revision_count": node["revisionCount"],
+                    "draft_count": node["draftCount"],
+                    "resolution_count": node["resolutionCount"],
+                    "open_hole_count": node["openHoleCount"],
+                }
+        return [found.get(i) for i in session_ids]
+
+    async def viewer_stats(self, viewer: Claims) -> Row:
+        data = await self._execute(viewer, "ViewerStats", {})
+        edges = data["sessionStatsCollection"]["edges"]
+        node = edges[0]["node"] if edges else {}
+        return {
+            "total": node.get("total", 0),
+            "active": node.get("active", 0),
+            "finalized": node.get("finalized", 0),
+            "abandoned": node.get("abandoned", 0),
+            "average_seconds_to_finalize": node.get("averageSecondsToFinalize"),
+            "open_holes": node.get("openHoles", 0),
+        }
+
+    async def activity(
+        self, viewer: Claims, session_ids: Sequence[UUID] | None, page: ActivityPageRequest
+    ) -> list[Page[Row]]:
+        after = activity_filter(page)
+        if session_ids is None:
+            data = await self._execute(
+                viewer, "ViewerActivity", {"first": page.first, "after": after}
+            )
+            return [self._activity_page(data["page"], data["all"])]
+        found: dict[UUID, Page[Row]] = {}
+        for chunk in _chunks(list(session_ids)):
+            variables = {
+                "ids": [str(i) for i in chunk],
+                "sessions": len(chunk),
+                "first": page.first,
+                "after": after,
+            }
+            data = await self._execute(viewer, "ActivityPages", variables)
+            for edge in data["sessionCollection"]["edges"]:
+                node = edge["node"]
+                found[UUID(node["id"])] = self._activity_page(node["page"], node["all"])
+        empty: Page[Row] = Page(items=[], has_next_page=False, total_count=0)
+        return [found.get(i, empty) for i in session_ids]
+
+    def _activity_page(self, page: dict[str, Any], total: dict[str, Any]) -> Page[Row]:
+        return Page(
+            items=[self._rows.row("Activity", e["node"]) for e in page["edges"]],
+            has_next_page=bool(page["pageInfo"]["hasNextPage"]),
+            total_count=int(total["totalCount"]),
+        )
+
+    async def rows_by_id(self, viewer: Claims, table: str, ids: Sequence[UUID]) -> list[Row | None]:
+        if table == "sessions":
+            return await self.sessions_by_id(viewer, ids)
+        operation, node_type, collection = _BY_ID[table]
+        found: dict[UUID, Row] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            data = await self._execute(
+                viewer, operation, {"ids": [str(i) for i in chunk], "first": len(chunk)}
+            )
+            for edge in data[collection]["edges"]:
+                row = self._rows.row(node_type, edge["node"])
+                found[row["id"]] = row
+        return [found.get(i) for i in ids]
+
     # Writes
 
     async def create_session(self, viewer: Claims, new: NewSession) -> Row:
@@ -373,6 +457,13 @@ class PgGraphqlBackend:
         if not records:
             raise NotFound("session not found")
         return UUID(records[0]["id"])
+
+
+_BY_ID = {
+    "revisions": ("RevisionsById", "Revision", "revisionCollection"),
+    "drafts": ("DraftsById", "Draft", "draftCollection"),
+    "resolutions": ("ResolutionsById", "Resolution", "resolutionCollection"),
+}
 
 
 def _chunks(ids: list[UUID]) -> list[list[UUID]]:

@@ -64,3 +64,19 @@ def upstream_session_cursor(page: Any) -> str | None:
 def pg_graphql_cursor(*values: object) -> str:
     """pg_graphql's cursor: base64 of the JSON array of the row's order values."""
     return base64.b64encode(json.dumps(list(values)).encode()).decode()
+
+
+def activity_filter(page: Any) -> dict[str, Any]:
+    """pg_graphql's filter for the timeline's rows after a position, newest first by (at,
+    kind_rank, id): no filter without one."""
+    after = page.after
+    if after is None:
+        return {}
+    at = after.at.isoformat()
+    return {
+        "or": [
+            {"at": {"lt": at}},
+            {"at": {"eq": at}, "kindRank": {"lt": after.rank}},
+            {"at": {"eq": at}, "kindRank": {"eq": after.rank}, "id": {"lt": after.id}},
+        ]
+    }

@@ -41,10 +41,14 @@ from graph.schema.model import (
     Holes,
     JsonKey,
     Kind,
+    Linked,
     SessionById,
     SessionList,
     SpecOf,
+    Stats,
     Structure,
+    Summary,
+    Timeline,
     Written,
 )
 
@@ -57,6 +61,14 @@ _ISO = (
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _MAX_JSON_ARGS = 100  # Postgres's limit on a function's arguments
 _ANSWERS = "public.resolutions"  # a session's answers to its holes: hole_id, applied, number
+# `Viewer.stats`: the caller's row of session_stats, zeros before its first session (the
+# Postgres store's field-by-field read is the same statement).
+VIEWER_STATS = (
+    "select coalesce(st.total, 0) as total, coalesce(st.active, 0) as active,"
+    " coalesce(st.finalized, 0) as finalized, coalesce(st.abandoned, 0) as abandoned,"
+    " st.average_seconds_to_finalize, coalesce(st.open_holes, 0) as open_holes"
+    " from (select 1) one left join public.session_stats st on true"
+)
 
 T = TypeVar("T")
 ParameterSource = Callable[[Bound, Claims], object]
@@ -184,10 +196,24 @@ class _Compiler:
         if isinstance(read, SessionList):
             return self._sessions(field, read)
         if isinstance(read, Caller):
-            user_id = self._parameter(
-                (0, "viewer"), "text", lambda _bound, viewer: str(viewer.user_id)
-            )
-            return self.object(field.children, lambda f: _caller_field(f, user_id))
+            return self.object(field.children, self._caller_field)
+        raise _Unsupported(field.name)
+
+    def _caller_field(self, field: PlannedField) -> str:
+        read = field.read
+        if isinstance(read, Column) and read.name == "id":
+            return self._parameter((0, "viewer"), "text", lambda _, viewer: str(viewer.user_id))
+        if isinstance(read, Stats):
+            st = self._alias("st")
+            stats = self.object(field.children, lambda f: self._stats_field(f, st))
+            return f"(select {stats} from ({VIEWER_STATS}) {st})"
+        if isinstance(read, Timeline) and not read.per_session:
+            return self._timeline(field, read, None)
+        raise _Unsupported(field.name)
+
+    def _stats_field(self, field: PlannedField, st: str) -> str:
+        if isinstance(field.read, Column) and field.kind is not None:
+            return leaf_sql(field.kind, f"{st}.{_identifier(field.read.name)}")
         raise _Unsupported(field.name)
 
     def written_field(self, field: PlannedField) -> str:
@@ -223,13 +249,37 @@ class _Compiler:
             return self._current(field, read, row)
         if isinstance(read, Children):
             return self._children(field, read, row)
+        if isinstance(read, DraftByVersion | Holes | SpecOf):
+            return self._draft_part(field, read, row)
+        return self._dashboard_field(field, row)
+
+    def _draft_part(
+        self, field: PlannedField, read: DraftByVersion | Holes | SpecOf, row: str
+    ) -> str:
         if isinstance(read, DraftByVersion):
             return self._draft_by_version(field, read, row)
         if isinstance(read, Holes):
             return self._holes(field, read, row)
-        if isinstance(read, SpecOf):
-            ir = _IR(f"{row}.{_identifier(read.column)}", f"{row}.session_id")
-            return self._json_object(field.children, ir.value, None, ir)
+        ir = _IR(f"{row}.{_identifier(read.column)}", f"{row}.session_id")
+        return self._json_object(field.children, ir.value, None, ir)
+
+    def _dashboard_field(self, field: PlannedField, row: str) -> str:
+        """A session's counts and timeline, and an activity's rows (migrations/0013)."""
+        read = field.read
+        if isinstance(read, Summary):
+            v = self._alias("v")
+            return (
+                f"(select {v}.{_identifier(read.column)} from public.{_identifier(read.view)} {v}"
+                f" where {v}.id = {row}.id)"
+            )
+        if isinstance(read, Timeline) and read.per_session:
+            return self._timeline(field, read, row)
+        if isinstance(read, Linked):
+            r = self._alias("r")
+            return (
+                f"(select {self.node(field.children, r)} from public.{_identifier(read.table)} {r}"
+                f" where {r}.id = {row}.{_identifier(read.key)})"
+            )
         raise _Unsupported(field.name)
 
     def _draft_by_version(self, field: PlannedField, read: DraftByVersion, row: str) -> str:
@@ -434,6 +484,41 @@ class _Compiler:
             cursor=cursor,
         )
 
+    def _timeline(self, field: PlannedField, read: Timeline, session: str | None) -> str:
+        """session_activity newest first by (at, kind_rank, id): the session's, or (None)
+        all the caller's (row-level security keeps them the caller's)."""
+        page = functools.partial(self._argument, field, read.arguments)
+        a, view = self._alias("a"), _identifier(read.view)
+        where = f"{a}.session_id = {session}.id" if session is not None else "true"
+
+        def first() -> str:
+            return page("first", "int", lambda p: p.first)
+
+        def rows() -> str:
+            at = page("at", "timestamptz", lambda p: p.after.at if p.after else None)
+            rank = page("rank", "int", lambda p: p.after.rank if p.after else None)
+            after_id = page("after_id", "text", lambda p: p.after.id if p.after else None)
+            return (
+                f"select {a}.* from public.{view} {a} where {where}"
+                f" and ({at} is null"
+                f" or ({a}.at, {a}.kind_rank, {a}.id) < ({at}, {rank}, {after_id}))"
+                f" order by {a}.at desc, {a}.kind_rank desc, {a}.id desc limit {first()} + 1"
+            )
+
+        def cursor(row: str) -> str:
+            iso = leaf_sql(Kind.DATETIME, f"{row}.at")
+            text = f"""'["a","' || {iso} || '",' || {row}.kind_rank || ',"' || {row}.id || '"]'"""
+            return _base64url(text)
+
+        return self._connection(
+            field,
+            rows=rows,
+            order="{t}.at desc, {t}.kind_rank desc, {t}.id desc",
+            total=lambda: f"select count(*) from public.{view} {a} where {where}",
+            first=first,
+            cursor=cursor,
+        )
+
     def _children(self, field: PlannedField, read: Children, parent: str) -> str:
         page = functools.partial(self._argument, field, read.arguments)
         r, table = self._alias("r"), _identifier(read.table)
@@ -563,9 +648,3 @@ def _part(field: PlannedField) -> str:
     if not isinstance(field.read, Structure):
         raise _Unsupported(field.name)
     return field.read.part
-
-
-def _caller_field(field: PlannedField, user_id: str) -> str:
-    if isinstance(field.read, Column) and field.read.name == "id":
-        return user_id
-    raise _Unsupported(field.name)

@@ -18,6 +18,7 @@ import orjson
 
 from graph.auth import Claims
 from graph.backends.base import (
+    ActivityPageRequest,
     ChildPageRequest,
     DraftRevert,
     HoleAnswer,
@@ -29,7 +30,12 @@ from graph.backends.base import (
     SessionPageRequest,
     SessionVersion,
 )
-from graph.backends.postgres.compiled import CompiledRead, compile_payload, compile_read
+from graph.backends.postgres.compiled import (
+    VIEWER_STATS,
+    CompiledRead,
+    compile_payload,
+    compile_read,
+)
 from graph.backends.postgres.listener import listening
 from graph.backends.postgres.transactions import Connection, Transactions, open_pool, plain
 from graph.errors import NotFound
@@ -100,6 +106,34 @@ select * from (
      and ($4::boolean is null or x.applied = $4)
 ) paged where rn <= $3 order by session_id, number
 """
+SESSION_SUMMARIES = "select v.* from public.session_summary v where v.id = any($1::uuid[])"
+# A timeline page, newest first; $1 the sessions (null: all the caller's), $2-$4 the
+# position after which to start (at, kind_rank, id), $5 rows per session (one more than
+# asked, for hasNextPage).
+ACTIVITY_TOTALS = """
+select a.session_id, count(*) as total from public.session_activity a
+ where a.session_id = any($1::uuid[]) group by a.session_id
+"""
+ACTIVITY_PAGES = """
+select * from (
+  select a.*, row_number() over (
+           partition by a.session_id order by a.at desc, a.kind_rank desc, a.id desc) as rn
+    from public.session_activity a
+   where a.session_id = any($1::uuid[])
+     and ($2::timestamptz is null or (a.at, a.kind_rank, a.id) < ($2, $3::integer, $4::text))
+) paged where rn <= $5 order by session_id, rn
+"""
+VIEWER_ACTIVITY_TOTAL = "select count(*) from public.session_activity a"
+VIEWER_ACTIVITY_PAGE = """
+select a.* from public.session_activity a
+ where ($1::timestamptz is null or (a.at, a.kind_rank, a.id) < ($1, $2::integer, $3::text))
+ order by a.at desc, a.kind_rank desc, a.id desc
+ limit $4
+"""
+ROWS_BY_ID = {
+    table: f"select t.* from public.{table} t where t.id = any($1::uuid[])"  # noqa: S608 - fixed names
+    for table in ("sessions", "revisions", "drafts", "resolutions")
+}
 CREATE_SESSION = "select s.* from public.create_session($1, $2, $3, $4, $5, $6) s"
 ADD_REVISION = "select r.* from public.add_revision($1, $2, $3, $4, $5) r"
 ADD_DRAFT = "select d.* from public.add_draft($1, $2, $3, $4, $5::text[], $6::text[], $7, $8) d"
@@ -135,6 +169,9 @@ class PostgresBackend:
 
     def connections_in_use(self) -> int:
         return self._transactions.in_use()
+
+    def connection_limit(self) -> int:
+        return self._transactions.pool.get_max_size()
 
     async def ping(self) -> None:
         await self._transactions.without_claims(lambda conn: conn.fetchval("select 1"))
@@ -220,21 +257,42 @@ class PostgresBackend:
         async with self._transactions.acting_as(viewer) as conn:
             totals = await conn.fetch(totals_sql, ids, *filters)
             rows = await conn.fetch(pages_sql, ids, page.after or 0, page.first + 1, *filters)
-        total_by_session = {row["session_id"]: row["total"] for row in totals}
-        rows_by_session: dict[UUID, list[Row]] = defaultdict(list)
-        for row in rows:
-            rows_by_session[row["session_id"]].append(plain(row))
-        pages = []
-        for session_id in ids:
-            items = rows_by_session.get(session_id, [])
-            pages.append(
-                Page(
-                    items=items[: page.first],
-                    has_next_page=len(items) > page.first,
-                    total_count=total_by_session.get(session_id, 0),
-                )
-            )
-        return pages
+        return _pages(ids, totals, rows, page.first)
+
+    async def session_summaries(
+        self, viewer: Claims, session_ids: Sequence[UUID]
+    ) -> list[Row | None]:
+        async with self._transactions.acting_as(viewer) as conn:
+            rows = await conn.fetch(SESSION_SUMMARIES, list(session_ids))
+        found = {row["id"]: plain(row) for row in rows}
+        return [found.get(i) for i in session_ids]
+
+    async def viewer_stats(self, viewer: Claims) -> Row:
+        async with self._transactions.acting_as(viewer) as conn:
+            return plain(await conn.fetchrow(VIEWER_STATS))
+
+    async def activity(
+        self, viewer: Claims, session_ids: Sequence[UUID] | None, page: ActivityPageRequest
+    ) -> list[Page[Row]]:
+        after = page.after
+        position = (after.at, after.rank, after.id) if after else (None, None, None)
+        if session_ids is None:
+            async with self._transactions.acting_as(viewer) as conn:
+                total = await conn.fetchval(VIEWER_ACTIVITY_TOTAL)
+                rows = await conn.fetch(VIEWER_ACTIVITY_PAGE, *position, page.first + 1)
+            items: list[Row] = [plain(row) for row in rows[: page.first]]
+            return [Page(items=items, has_next_page=len(rows) > page.first, total_count=total)]
+        ids = list(session_ids)
+        async with self._transactions.acting_as(viewer) as conn:
+            totals = await conn.fetch(ACTIVITY_TOTALS, ids)
+            rows = await conn.fetch(ACTIVITY_PAGES, ids, *position, page.first + 1)
+        return _pages(ids, totals, rows, page.first)
+
+    async def rows_by_id(self, viewer: Claims, table: str, ids: Sequence[UUID]) -> list[Row | None]:
+        async with self._transactions.acting_as(viewer) as conn:
+            rows = await conn.fetch(ROWS_BY_ID[table], list(ids))
+        found = {row["id"]: plain(row) for row in rows}
+        return [found.get(i) for i in ids]
 
     # Reads, compiled: one statement per query
 
@@ -427,6 +485,27 @@ CALLS: dict[str, Callable[[Connection, Any], Awaitable[Row]]] = {
     "finalize_session": FINALIZE_SESSION_CALL,
     "abandon_session": ABANDON_SESSION_CALL,
 }
+
+
+def _pages(
+    ids: list[UUID], totals: Sequence[Any], rows: Sequence[Any], first: int
+) -> list[Page[Row]]:
+    """Per session: its rows (one past the page, for hasNextPage) and its total."""
+    total_by_session = {row["session_id"]: row["total"] for row in totals}
+    rows_by_session: dict[UUID, list[Row]] = defaultdict(list)
+    for row in rows:
+        rows_by_session[row["session_id"]].append(plain(row))
+    pages = []
+    for session_id in ids:
+        items = rows_by_session.get(session_id, [])
+        pages.append(
+            Page(
+                items=items[:first],
+                has_next_page=len(items) > first,
+                total_count=total_by_session.get(session_id, 0),
+            )
+        )
+    return pages
 
 
 def _present(row: object) -> Row:

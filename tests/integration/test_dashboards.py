@@ -1,0 +1,184 @@
+"""Dashboards on each backend, through the frontend's documents (examples/operations.graphql):
+the viewer's stats, one activity timeline (the viewer's and a session's) newest first and
+paged by cursor, each session's counts; and another user's sessions, activity and stats
+never appear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from tests.support import (
+    ABANDON,
+    ADD_DRAFT,
+    FINALIZE,
+    RESOLVE_HOLE,
+    GraphClient,
+    User,
+    create_session,
+    discount_ir,
+)
+from tests.support.acting import as_user
+from tests.support.examples import example_operation
+from tests.support.stores import Database
+
+DASHBOARD = example_operation("Dashboard")
+SESSION_ACTIVITY = example_operation("SessionActivity")
+OPEN_HOLES = "query($id: ID!) { session(id: $id) { openHoles { identifier } revisions { totalCount } drafts { totalCount } } }"  # noqa: E501
+
+
+async def _resolve(client: GraphClient, user: User, session_id: str, hole: str) -> None:
+    answer = {"sessionId": session_id, "holeId": hole, "text": f"{hole} answered"}
+    (await client.execute(RESOLVE_HOLE, {"input": answer}, user=user)).ok()
+
+
+async def _dashboard(client: GraphClient, user: User, **variables: Any) -> dict[str, Any]:
+    data: dict[str, Any] = (await client.execute(DASHBOARD, variables, user=user)).ok()
+    return data
+
+
+async def _walk(client: GraphClient, user: User) -> list[str]:
+    """One session of each fate; the ids, in order of creation."""
+    open_one = await create_session(client, user, holes=["lower", "upper"], title="open")
+    await _resolve(client, user, open_one["id"], "lower")
+    done = await create_session(client, user, holes=["only"], title="done")
+    await _resolve(client, user, done["id"], "only")
+    draft = {"sessionId": done["id"], "ir": discount_ir([]), "appliedHoleIds": ["only"]}
+    (await client.execute(ADD_DRAFT, {"input": draft}, user=user)).ok()
+    (await client.execute(FINALIZE, {"input": {"id": done["id"]}}, user=user)).ok()
+    dropped = await create_session(client, user, holes=["x"], title="dropped")
+    (await client.execute(ABANDON, {"input": {"id": dropped["id"]}}, user=user)).ok()
+    return [open_one["id"], done["id"], dropped["id"]]
+
+
+async def test_stats_count_the_callers_sessions_and_only_theirs(
+    client: GraphClient, alice: User, bob: User
+) -> None:
+    empty = (await _dashboard(client, alice))["viewer"]["stats"]
+    assert empty == {
+        "total": 0,
+        "active": 0,
+        "finalized": 0,
+        "abandoned": 0,
+        "averageSecondsToFinalize": None,
+        "openHoles": 0,
+    }
+    await _walk(client, alice)
+    await create_session(client, bob, holes=["a", "b", "c"])
+    stats = (await _dashboard(client, alice))["viewer"]["stats"]
+    seconds = stats.pop("averageSecondsToFinalize")
+    assert stats == {"total": 3, "active": 1, "finalized": 1, "abandoned": 1, "openHoles": 1}
+    assert isinstance(seconds, float)
+    assert 0 <= seconds < 600
+    bobs = (await _dashboard(client, bob))["viewer"]["stats"]
+    assert (bobs["total"], bobs["active"], bobs["openHoles"]) == (1, 1, 3)
+
+
+async def test_the_timeline_is_newest_first_pages_by_cursor_and_is_the_callers(
+    client: GraphClient, alice: User, bob: User
+) -> None:
+    open_id, done_id, dropped_id = await _walk(client, alice)
+    bobs_session = await create_session(client, bob, holes=["a"])
+    first = (await _dashboard(client, alice, activity=100))["viewer"]["activity"]
+    kinds = [(e["node"]["kind"], e["node"]["sessionId"]) for e in first["edges"]]
+    created = ["SESSION_CREATED", "REVISION_ADDED", "DRAFT_ADDED"]
+    resolved = ["REVISION_ADDED", "HOLE_RESOLVED"]
+    # What each write of the walk added, in the order they were sent: one transaction
+    # each, so one timestamp each.
+    writes = [
+        [(k, open_id) for k in created],
+        [(k, open_id) for k in resolved],
+        [(k, done_id) for k in created],
+        [(k, done_id) for k in resolved],
+        [("DRAFT_ADDED", done_id)],
+        [("SESSION_FINALIZED", done_id)],
+        [(k, dropped_id) for k in created],
+        [("SESSION_ABANDONED", dropped_id)],
+    ]
+    # Newest first; within one write, the later kind first.
+    assert kinds == [step for write in reversed(writes) for step in reversed(write)]
+    assert first["totalCount"] == len(kinds) == 16
+    ats = [e["node"]["at"] for e in first["edges"]]
+    assert ats == sorted(ats, reverse=True)
+    resolution = next(e["node"] for e in first["edges"] if e["node"]["kind"] == "HOLE_RESOLVED")
+    assert resolution["resolution"]["text"].endswith("answered")
+    assert resolution["revision"]["type"] == "HOLE_FILL"
+    assert resolution["session"]["id"] in (open_id, done_id)
+
+    seen: list[str] = []
+    after = None
+    while True:
+        data = (
+            await client.execute(
+                SESSION_ACTIVITY, {"id": done_id, "first": 3, "after": after}, user=alice
+            )
+        ).ok()
+        page = data["session"]["activity"]
+        assert page["totalCount"] == 7
+        seen += [e["cursor"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    whole = (await client.execute(SESSION_ACTIVITY, {"id": done_id, "first": 100}, user=alice)).ok()
+    assert seen == [e["cursor"] for e in whole["session"]["activity"]["edges"]]
+    assert len(set(seen)) == 7
+
+    # Bob's timeline holds his session only, even from Alice's cursor.
+    bobs = (await _dashboard(client, bob, activity=100))["viewer"]["activity"]
+    assert {e["node"]["sessionId"] for e in bobs["edges"]} == {bobs_session["id"]}
+    assert bobs["totalCount"] == 3
+    from_alices = (
+        await client.execute(
+            SESSION_ACTIVITY, {"id": done_id, "first": 5, "after": seen[2]}, user=bob
+        )
+    ).ok()
+    assert from_alices == {"session": None}
+
+
+async def test_each_sessions_counts_match_its_lists(client: GraphClient, alice: User) -> None:
+    await _walk(client, alice)
+    listed = (await _dashboard(client, alice))["sessions"]["edges"]
+    assert len(listed) == 3
+    for edge in listed:
+        node = edge["node"]
+        full = (await client.execute(OPEN_HOLES, {"id": node["id"]}, user=alice)).ok()["session"]
+        assert node["openHoleCount"] == len(full["openHoles"])
+        assert node["revisionCount"] == full["revisions"]["totalCount"]
+        assert node["draftCount"] == full["drafts"]["totalCount"]
+    counts = {e["node"]["title"]: e["node"]["openHoleCount"] for e in listed}
+    assert counts == {"open": 1, "done": 0, "dropped": 1}
+
+
+async def test_the_views_are_the_callers_rls_whatever_the_door(
+    database: Database, client: GraphClient, alice: User, bob: User
+) -> None:
+    await _walk(client, alice)
+    conn = await asyncpg.connect(database.app_dsn)
+    try:
+        options = await conn.fetch(
+            "select relname, reloptions from pg_class where relname = any($1) order by relname",
+            ["session_activity", "session_stats", "session_summary"],
+        )
+        assert [(r["relname"], r["reloptions"]) for r in options] == [
+            (name, ["security_invoker=true"])
+            for name in ("session_activity", "session_stats", "session_summary")
+        ]
+        async with conn.transaction():
+            await as_user(conn, bob.id)
+            for view in ("session_activity", "session_stats", "session_summary"):
+                assert await conn.fetchval(f"select count(*) from public.{view}") == 0
+        async with conn.transaction():
+            await as_user(conn, alice.id)
+            assert await conn.fetchval("select count(*) from public.session_summary") == 3
+            assert await conn.fetchval("select count(*) from public.session_activity") == 16
+        async with conn.transaction():
+            await conn.execute("set local role anon")
+            try:
+                await conn.fetchval("select count(*) from public.session_activity")
+            except asyncpg.InsufficientPrivilegeError:
+                pass
+            else:
+                raise AssertionError("anon read the activity view")
+    finally:
+        await conn.close()
