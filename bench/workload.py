@@ -68,7 +68,7 @@ SCREEN_QUERIES = {
 DASHBOARD_QUERIES = {
     "sessions": GATEWAY_QUERIES["sessions"],
     "dashboard": "query D { viewer { stats { total active finalized abandoned "
-    "averageSecondsToFinalize openHoles } activity(first: 10) { totalCount "
+    "averageSecondsToFinalize openHoles } activity(first: 10) { "
     "edges { cursor node { kind at sessionId } } } } "
     "sessions(first: 20) { totalCount edges { node { id title status updatedAt "
     "openHoleCount revisionCount draftCount } } } }",

@@ -80,24 +80,23 @@ def parse_position_cursor(cursor: str, kind: CursorKind) -> int:
     return parts[0]
 
 
-def activity_cursor(at: datetime, rank: int, activity_id: str) -> str:
-    return activity_cursor_of(at.isoformat(), rank, activity_id)
+def activity_cursor(at: datetime, row_id: UUID) -> str:
+    return activity_cursor_of(at.isoformat(), str(row_id))
 
 
-def activity_cursor_of(at_iso: str, rank: int, activity_id: str) -> str:
-    """The same cursor from text: `at.isoformat()` (in UTC) and the activity's id."""
-    return _encode([CursorKind.ACTIVITY.value, at_iso, rank, activity_id])
+def activity_cursor_of(at_iso: str, row_id: str) -> str:
+    """The same cursor from text: `at.isoformat()` (in UTC) and the row's uuid."""
+    return _encode([CursorKind.ACTIVITY.value, at_iso, row_id])
 
 
 def parse_activity_cursor(cursor: str) -> ActivityCursor:
     parts = _decode(cursor, CursorKind.ACTIVITY)
     try:
-        at_text, rank, activity_id = parts
+        at_text, row_text = parts
         at = datetime.fromisoformat(str(at_text))
+        row_id = UUID(str(row_text))
     except ValueError as exc:
         raise BadUserInput("invalid cursor") from exc
-    if at.tzinfo is None or not isinstance(rank, int) or isinstance(rank, bool):
+    if at.tzinfo is None:
         raise BadUserInput("invalid cursor")
-    if not isinstance(activity_id, str) or not 0 < len(activity_id) <= 100:
-        raise BadUserInput("invalid cursor")
-    return ActivityCursor(at=at, rank=rank, id=activity_id)
+    return ActivityCursor(at=at, id=row_id)

@@ -55,34 +55,39 @@ select v.user_id,
   from public.session_summary v
  group by v.user_id;
 
--- One timeline of what happened in the caller's sessions, newest first by
--- (at, kind_rank, id): a session created, each revision, draft and resolution, and the
--- session finalized or abandoned (an abandoned session's last change is its abandoning:
--- only active sessions change). `id` is the kind and the row's id, unique across kinds.
+-- One timeline of what happened in the caller's sessions, newest first by (at, row_id):
+-- a session created, each revision, draft and resolution, and the session finalized or
+-- abandoned (an abandoned session's last change is its abandoning: only active sessions
+-- change). `row_id` is the row's own id, so each branch reads its page in that order from
+-- an index and a page is a merge of six short index scans (one write's events share a
+-- timestamp and come in the order of their ids); `id`, the kind and the row id, is unique
+-- across kinds (pg_graphql's key). `row_key` is row_id as text, in the same order (byte
+-- order of lower-case hex): pg_graphql filters a UUID by equality only, a String by `lt`.
 create view public.session_activity with (security_invoker = true) as
-select 'session_created:' || s.id as id, 'session_created' as kind, 1 as kind_rank,
-       s.created_at as at, s.user_id, s.id as session_id,
+select 'session_created:' || s.id as id, 'session_created' as kind, s.created_at as at,
+       s.id as row_id, s.id::text collate "C" as row_key, s.user_id, s.id as session_id,
        null::uuid as revision_id, null::uuid as draft_id, null::uuid as resolution_id
   from public.sessions s
 union all
-select 'revision_added:' || r.id, 'revision_added', 2, r.created_at, r.user_id, r.session_id,
-       r.id, null, null
+select 'revision_added:' || r.id, 'revision_added', r.created_at, r.id, r.id::text, r.user_id,
+       r.session_id, r.id, null, null
   from public.revisions r
 union all
-select 'draft_added:' || d.id, 'draft_added', 3, d.created_at, d.user_id, d.session_id,
+select 'draft_added:' || d.id, 'draft_added', d.created_at, d.id, d.id::text, d.user_id,
+       d.session_id,
        null, d.id, null
   from public.drafts d
 union all
-select 'hole_resolved:' || x.id, 'hole_resolved', 4, x.created_at, x.user_id, x.session_id,
-       x.revision_id, null, x.id
+select 'hole_resolved:' || x.id, 'hole_resolved', x.created_at, x.id, x.id::text, x.user_id,
+       x.session_id, x.revision_id, null, x.id
   from public.resolutions x
 union all
-select 'session_finalized:' || s.id, 'session_finalized', 5, s.finalized_at, s.user_id, s.id,
-       null, null, null
+select 'session_finalized:' || s.id, 'session_finalized', s.finalized_at, s.id, s.id::text,
+       s.user_id, s.id, null, null, null
   from public.sessions s where s.status = 'finalized'
 union all
-select 'session_abandoned:' || s.id, 'session_abandoned', 6, s.updated_at, s.user_id, s.id,
-       null, null, null
+select 'session_abandoned:' || s.id, 'session_abandoned', s.updated_at, s.id, s.id::text,
+       s.user_id, s.id, null, null, null
   from public.sessions s where s.status = 'abandoned';
 
 -- The indexes. A timeline page is a merge of six index scans in (at desc) order, each
@@ -90,15 +95,18 @@ select 'session_abandoned:' || s.id, 'session_abandoned', 6, s.updated_at, s.use
 -- a session's timeline reads that session's rows by the (session_id, ...) indexes
 -- the tables already have. The viewer's stats count its sessions by status, and sum open
 -- holes over its active sessions only (finalized ones have none left to answer).
-create index sessions_user_id_created_at_idx on public.sessions (user_id, created_at desc);
+create index sessions_user_id_created_at_idx
+  on public.sessions (user_id, created_at desc, id desc);
 create index sessions_user_id_status_idx on public.sessions (user_id, status);
-create index sessions_user_id_finalized_at_idx on public.sessions (user_id, finalized_at desc)
-  where status = 'finalized';
-create index sessions_user_id_abandoned_idx on public.sessions (user_id, updated_at desc)
-  where status = 'abandoned';
-create index revisions_user_id_created_at_idx on public.revisions (user_id, created_at desc);
-create index drafts_user_id_created_at_idx on public.drafts (user_id, created_at desc);
-create index resolutions_user_id_created_at_idx on public.resolutions (user_id, created_at desc);
+create index sessions_user_id_finalized_at_idx
+  on public.sessions (user_id, finalized_at desc, id desc) where status = 'finalized';
+create index sessions_user_id_abandoned_idx
+  on public.sessions (user_id, updated_at desc, id desc) where status = 'abandoned';
+create index revisions_user_id_created_at_idx
+  on public.revisions (user_id, created_at desc, id desc);
+create index drafts_user_id_created_at_idx on public.drafts (user_id, created_at desc, id desc);
+create index resolutions_user_id_created_at_idx
+  on public.resolutions (user_id, created_at desc, id desc);
 
 revoke all on public.session_summary, public.session_stats, public.session_activity
   from public, anon, authenticated;

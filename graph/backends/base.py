@@ -62,11 +62,10 @@ class SessionPageRequest:
 
 @dataclass(frozen=True, slots=True)
 class ActivityCursor:
-    """Position in an activity timeline (newest first by at, kind rank, id)."""
+    """Position in an activity timeline (newest first by at, then the row's id)."""
 
     at: datetime
-    rank: int
-    id: str
+    id: UUID
 
 
 @dataclass(frozen=True, slots=True)

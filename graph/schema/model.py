@@ -195,8 +195,8 @@ class Stats:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """A connection over the `view` (session_activity), newest first by (at, kind_rank,
-    id): of the session (`per_session`), or of all the caller's sessions."""
+    """A connection over the `view` (session_activity), newest first by (at, row_id): of
+    the session (`per_session`), or of all the caller's sessions."""
 
     arguments: Arguments[ActivityPageRequest]
     per_session: bool

@@ -294,7 +294,7 @@ async def _linked(
 def activity_connection(page: Page[Row]) -> Connection[Activity]:
     edges = [
         Edge(
-            cursor=activity_cursor(row["at"], row["kind_rank"], row["id"]),
+            cursor=activity_cursor(row["at"], row["row_id"]),
             node=from_row(Activity, row),
         )
         for row in page.items

@@ -130,6 +130,14 @@ async def test_every_document_runs_by_id_in_trusted_only_mode(
     assert steps["revert"]["draft"] == 3
     assert steps["answer the rest"]["unresolved"] == []
     assert steps["finalize"]["status"] == "FINALIZED"
+    dashboard = steps["dashboard"]
+    assert dashboard["stats"]["total"] == 1
+    assert dashboard["stats"]["finalized"] == 1
+    assert dashboard["latest"][0] == "SESSION_FINALIZED"
+    [[open_holes, revisions, drafts]] = dashboard["counts"]
+    assert (open_holes, drafts) == (0, 4)  # the walk's drafts: 1, added, reverted, answered
+    assert revisions >= 4
+    assert dashboard["events"] > revisions + drafts
     assert steps["abandon"]["status"] == "ABANDONED"
     assert steps["delete"]["deleted"] is True
     assert steps["free text"] == {

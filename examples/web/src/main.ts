@@ -9,6 +9,7 @@ import {
   AddRevisionDocument,
   CompareDraftsDocument,
   CreateSessionDocument,
+  DashboardDocument,
   DeleteSessionDocument,
   DraftAtVersionDocument,
   FinalizeSessionDocument,
@@ -17,6 +18,7 @@ import {
   MySessionsLiveDocument,
   ResolveHoleDocument,
   RevertToDraftDocument,
+  SessionActivityDocument,
   SessionHistoryDocument,
   SessionLiveDocument,
   SessionScreenDocument,
@@ -103,6 +105,15 @@ async function walk(endpoint: Endpoint, ir: unknown, answeredIr: unknown): Promi
     input: { id: session.id, expectedVersion: version },
   });
   say({ step: 'finalize', status: finalized.finalizeSession.session.status });
+  const dashboard = await execute(endpoint, DashboardDocument, { first: 20, activity: 3 });
+  const timeline = await execute(endpoint, SessionActivityDocument, { id: session.id, first: 100 });
+  say({
+    step: 'dashboard',
+    stats: dashboard.viewer.stats,
+    latest: dashboard.viewer.activity.edges.map((edge) => edge.node.kind),
+    counts: dashboard.sessions.edges.map(({ node }) => [node.openHoleCount, node.revisionCount, node.draftCount]),
+    events: timeline.session?.activity.totalCount,
+  });
   const other = await execute(endpoint, CreateSessionDocument, { input: { prompt: 'another' } });
   const otherId = other.createSession.session.id;
   const abandoned = await execute(endpoint, AbandonSessionDocument, { input: { id: otherId } });

@@ -364,19 +364,19 @@ class _Compiler:
         page = functools.partial(self._argument, field, read.arguments)
         first = page("first", "Int!", lambda p: p.first)
         after = page("after", "SessionActivityFilter!", activity_filter)
-        at, rank, key = self._alias(), self._alias(), self._alias()
+        at, key = self._alias(), self._alias()
 
         def cursor(node: Node) -> str:
-            return activity_cursor_of(timestamp(node[at]) or "", int(node[rank]), node[key])
+            return activity_cursor_of(timestamp(node[at]) or "", node[key])
 
         return self._connection(
             field,
             total=lambda a: f"{a}: {relation} {{ totalCount }}",
             page=lambda a, selection: (
                 f"{a}: {relation}(first: {first}, filter: {after},"
-                " orderBy: [{at: DescNullsLast}, {kindRank: DescNullsLast}, {id: DescNullsLast}])"
+                " orderBy: [{at: DescNullsLast}, {rowKey: DescNullsLast}])"
                 " { pageInfo { hasNextPage }"
-                f" edges {{ node {{ {at}: at {rank}: kindRank {key}: id {selection} }} }} }}"
+                f" edges {{ node {{ {at}: at {key}: rowKey {selection} }} }} }}"
             ),
             cursor=cursor,
         )

@@ -32,7 +32,7 @@ NODE_TYPES: dict[str, tuple[str, ...]] = {
     "Revision": ("session_id",),
     "Draft": ("session_id",),
     "Resolution": ("session_id", "revision_id", "number"),
-    "Activity": ("id", "kind_rank", "revision_id", "draft_id", "resolution_id"),
+    "Activity": ("id", "row_id", "revision_id", "draft_id", "resolution_id"),
 }
 # Where pg_graphql's name differs from the graph's (migrations/0013's views).
 UPSTREAM_TYPES = {"Activity": "SessionActivity"}

@@ -47,6 +47,7 @@ _KEYS: dict[str, Callable[[Any], Any]] = {
     "revision_id": _uuid,
     "draft_id": _uuid,
     "resolution_id": _uuid,
+    "row_id": _uuid,
 }
 
 

@@ -68,7 +68,7 @@ def pg_graphql_cursor(*values: object) -> str:
 
 def activity_filter(page: Any) -> dict[str, Any]:
     """pg_graphql's filter for the timeline's rows after a position, newest first by (at,
-    kind_rank, id): no filter without one."""
+    row_id): no filter without one."""
     after = page.after
     if after is None:
         return {}
@@ -76,7 +76,6 @@ def activity_filter(page: Any) -> dict[str, Any]:
     return {
         "or": [
             {"at": {"lt": at}},
-            {"at": {"eq": at}, "kindRank": {"lt": after.rank}},
-            {"at": {"eq": at}, "kindRank": {"eq": after.rank}, "id": {"lt": after.id}},
+            {"at": {"eq": at}, "rowKey": {"lt": str(after.id)}},
         ]
     }

@@ -485,35 +485,39 @@ class _Compiler:
         )
 
     def _timeline(self, field: PlannedField, read: Timeline, session: str | None) -> str:
-        """session_activity newest first by (at, kind_rank, id): the session's, or (None)
-        all the caller's (row-level security keeps them the caller's)."""
+        """session_activity newest first by (at, row_id): the session's, or (None) all the
+        caller's: row-level security keeps them the caller's, and naming the caller lets
+        Postgres merge each table's index in that order instead of sorting them all."""
         page = functools.partial(self._argument, field, read.arguments)
         a, view = self._alias("a"), _identifier(read.view)
-        where = f"{a}.session_id = {session}.id" if session is not None else "true"
+        if session is not None:
+            where = f"{a}.session_id = {session}.id"
+        else:
+            viewer = self._parameter((0, "viewer_uuid"), "uuid", lambda _, v: v.user_id)
+            where = f"{a}.user_id = {viewer}"
 
         def first() -> str:
             return page("first", "int", lambda p: p.first)
 
         def rows() -> str:
             at = page("at", "timestamptz", lambda p: p.after.at if p.after else None)
-            rank = page("rank", "int", lambda p: p.after.rank if p.after else None)
-            after_id = page("after_id", "text", lambda p: p.after.id if p.after else None)
+            after_id = page("after_id", "uuid", lambda p: p.after.id if p.after else None)
             return (
                 f"select {a}.* from public.{view} {a} where {where}"
                 f" and ({at} is null"
-                f" or ({a}.at, {a}.kind_rank, {a}.id) < ({at}, {rank}, {after_id}))"
-                f" order by {a}.at desc, {a}.kind_rank desc, {a}.id desc limit {first()} + 1"
+                f" or ({a}.at, {a}.row_id) < ({at}, {after_id}))"
+                f" order by {a}.at desc, {a}.row_id desc limit {first()} + 1"
             )
 
         def cursor(row: str) -> str:
             iso = leaf_sql(Kind.DATETIME, f"{row}.at")
-            text = f"""'["a","' || {iso} || '",' || {row}.kind_rank || ',"' || {row}.id || '"]'"""
+            text = f"""'["a","' || {iso} || '","' || {row}.row_id || '"]'"""
             return _base64url(text)
 
         return self._connection(
             field,
             rows=rows,
-            order="{t}.at desc, {t}.kind_rank desc, {t}.id desc",
+            order="{t}.at desc, {t}.row_id desc",
             total=lambda: f"select count(*) from public.{view} {a} where {where}",
             first=first,
             cursor=cursor,

@@ -108,7 +108,7 @@ select * from (
 """
 SESSION_SUMMARIES = "select v.* from public.session_summary v where v.id = any($1::uuid[])"
 # A timeline page, newest first; $1 the sessions (null: all the caller's), $2-$4 the
-# position after which to start (at, kind_rank, id), $5 rows per session (one more than
+# position after which to start (at, row_id), $4 rows per session (one more than
 # asked, for hasNextPage).
 ACTIVITY_TOTALS = """
 select a.session_id, count(*) as total from public.session_activity a
@@ -117,17 +117,18 @@ select a.session_id, count(*) as total from public.session_activity a
 ACTIVITY_PAGES = """
 select * from (
   select a.*, row_number() over (
-           partition by a.session_id order by a.at desc, a.kind_rank desc, a.id desc) as rn
+           partition by a.session_id order by a.at desc, a.row_id desc) as rn
     from public.session_activity a
    where a.session_id = any($1::uuid[])
-     and ($2::timestamptz is null or (a.at, a.kind_rank, a.id) < ($2, $3::integer, $4::text))
-) paged where rn <= $5 order by session_id, rn
+     and ($2::timestamptz is null or (a.at, a.row_id) < ($2, $3::uuid))
+) paged where rn <= $4 order by session_id, rn
 """
 VIEWER_ACTIVITY_TOTAL = "select count(*) from public.session_activity a"
 VIEWER_ACTIVITY_PAGE = """
 select a.* from public.session_activity a
- where ($1::timestamptz is null or (a.at, a.kind_rank, a.id) < ($1, $2::integer, $3::text))
- order by a.at desc, a.kind_rank desc, a.id desc
+ where a.user_id = $1
+   and ($2::timestamptz is null or (a.at, a.row_id) < ($2, $3::uuid))
+ order by a.at desc, a.row_id desc
  limit $4
 """
 ROWS_BY_ID = {
@@ -275,11 +276,13 @@ class PostgresBackend:
         self, viewer: Claims, session_ids: Sequence[UUID] | None, page: ActivityPageRequest
     ) -> list[Page[Row]]:
         after = page.after
-        position = (after.at, after.rank, after.id) if after else (None, None, None)
+        position = (after.at, after.id) if after else (None, None)
         if session_ids is None:
             async with self._transactions.acting_as(viewer) as conn:
                 total = await conn.fetchval(VIEWER_ACTIVITY_TOTAL)
-                rows = await conn.fetch(VIEWER_ACTIVITY_PAGE, *position, page.first + 1)
+                rows = await conn.fetch(
+                    VIEWER_ACTIVITY_PAGE, viewer.user_id, *position, page.first + 1
+                )
             items: list[Row] = [plain(row) for row in rows[: page.first]]
             return [Page(items=items, has_next_page=len(rows) > page.first, total_count=total)]
         ids = list(session_ids)
