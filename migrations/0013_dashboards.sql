@@ -27,13 +27,14 @@ select s.id,
          as draft_count,
        (select count(*) from public.resolutions x where x.session_id = s.id)::integer
          as resolution_count,
+       -- The session's answered holes are read once (one index scan), not once per hole.
        coalesce((
          select count(*)
            from (select d.hole_ids from public.drafts d
                   where d.session_id = s.id order by d.version desc limit 1) current,
                 unnest(current.hole_ids) hole(id)
-          where not exists (select 1 from public.resolutions x
-                             where x.session_id = s.id and x.hole_id = hole.id)
+          where hole.id <> all (array(select x.hole_id from public.resolutions x
+                                       where x.session_id = s.id))
        ), 0)::integer as open_hole_count,
        case when s.finalized_at is not null
             then extract(epoch from s.finalized_at - s.created_at)::double precision
