@@ -55,16 +55,36 @@ def session_cursor_of(updated_at_iso: str, session_id: str) -> str:
 
 
 def parse_session_cursor(cursor: str) -> SessionCursor:
-    parts = _decode(cursor, CursorKind.SESSION)
+    updated_at, session_id = _parse_timed(cursor, CursorKind.SESSION)
+    return SessionCursor(updated_at=updated_at, id=session_id)
+
+
+def activity_cursor(at: datetime, row_id: UUID) -> str:
+    return activity_cursor_of(at.isoformat(), str(row_id))
+
+
+def activity_cursor_of(at_iso: str, row_id: str) -> str:
+    """The same cursor from text: `at.isoformat()` (in UTC) and the row's uuid."""
+    return _encode([CursorKind.ACTIVITY.value, at_iso, row_id])
+
+
+def parse_activity_cursor(cursor: str) -> ActivityCursor:
+    at, row_id = _parse_timed(cursor, CursorKind.ACTIVITY)
+    return ActivityCursor(at=at, id=row_id)
+
+
+def _parse_timed(cursor: str, kind: CursorKind) -> tuple[datetime, UUID]:
+    """A cursor of a list ordered by a time, then a row's uuid."""
+    parts = _decode(cursor, kind)
     try:
-        updated_at_text, id_text = parts
-        updated_at = datetime.fromisoformat(str(updated_at_text))
-        session_id = UUID(str(id_text))
+        at_text, id_text = parts
+        at = datetime.fromisoformat(str(at_text))
+        row_id = UUID(str(id_text))
     except ValueError as exc:
         raise BadUserInput("invalid cursor") from exc
-    if updated_at.tzinfo is None:
+    if at.tzinfo is None:
         raise BadUserInput("invalid cursor")
-    return SessionCursor(updated_at=updated_at, id=session_id)
+    return at, row_id
 
 
 def position_cursor(kind: CursorKind, position: int) -> str:
@@ -78,25 +98,3 @@ def parse_position_cursor(cursor: str, kind: CursorKind) -> int:
     if not 0 <= parts[0] < 2**31:
         raise BadUserInput("invalid cursor")
     return parts[0]
-
-
-def activity_cursor(at: datetime, row_id: UUID) -> str:
-    return activity_cursor_of(at.isoformat(), str(row_id))
-
-
-def activity_cursor_of(at_iso: str, row_id: str) -> str:
-    """The same cursor from text: `at.isoformat()` (in UTC) and the row's uuid."""
-    return _encode([CursorKind.ACTIVITY.value, at_iso, row_id])
-
-
-def parse_activity_cursor(cursor: str) -> ActivityCursor:
-    parts = _decode(cursor, CursorKind.ACTIVITY)
-    try:
-        at_text, row_text = parts
-        at = datetime.fromisoformat(str(at_text))
-        row_id = UUID(str(row_text))
-    except ValueError as exc:
-        raise BadUserInput("invalid cursor") from exc
-    if at.tzinfo is None:
-        raise BadUserInput("invalid cursor")
-    return ActivityCursor(at=at, id=row_id)
