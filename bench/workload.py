@@ -188,6 +188,7 @@ insert into public.drafts (session_id, user_id, version, ir, validation_status, 
 insert into public.resolutions (session_id, user_id, number, hole_id, resolution_text, resolution_type)
   select s.id, s.user_id, n, 'hole_' || n, 'price >= 0 and 0 <= rate <= 1', 'add_constraint'
     from public.sessions s, generate_series(1, 5) n;
+update public.sessions s set open_hole_count = session_graph.open_hole_count(s.id);
 analyze;
 """
 

@@ -12,8 +12,59 @@
 alter table public.drafts
   add column hole_ids text[] generated always as (session_graph.ir_hole_identifiers(ir)) stored;
 
--- Per session: its counts and its open holes (the current draft's holes that no
--- resolution of the session answers: `Session.openHoles`, counted).
+-- A session's open holes (`Session.openHoles`, counted: the current draft's holes that no
+-- resolution of the session answers), kept on its row so the stats of thousands of
+-- sessions read one column each. After each draft or resolution insert, whatever door it
+-- came by, the count is made again from the rows (never adjusted), under the session's
+-- lock that the insert already holds. The trigger's function runs as its owner: no client
+-- may write the column (authenticated has no UPDATE on it), and it writes only the count,
+-- of the session the caller's insert was allowed into.
+alter table public.sessions
+  add column open_hole_count integer not null default 0 check (open_hole_count >= 0);
+
+create function session_graph.open_hole_count(session_id uuid) returns integer
+  language sql stable security invoker parallel safe
+  set search_path = ''
+begin atomic
+  select coalesce((
+    select pg_catalog.count(*)
+      from (select d.hole_ids from public.drafts d
+             where d.session_id = open_hole_count.session_id
+             order by d.version desc limit 1) current,
+           pg_catalog.unnest(current.hole_ids) hole(id)
+     -- the session's answered holes are read once (one index scan), not once per hole
+     where hole.id operator(pg_catalog.<>) all (array(
+             select x.hole_id from public.resolutions x
+              where x.session_id = open_hole_count.session_id))
+  ), 0)::integer;
+end;
+
+create function session_graph.count_open_holes() returns trigger
+  language plpgsql security definer
+  set search_path = ''
+as $$
+declare
+  counted integer := session_graph.open_hole_count(new.session_id);
+begin
+  update public.sessions s set open_hole_count = counted
+   where s.id = new.session_id and s.open_hole_count <> counted;
+  return null;
+end
+$$;
+revoke all on function session_graph.count_open_holes() from public, anon, authenticated;
+
+create trigger drafts_count_open_holes
+  after insert on public.drafts
+  for each row execute function session_graph.count_open_holes();
+create trigger resolutions_count_open_holes
+  after insert on public.resolutions
+  for each row execute function session_graph.count_open_holes();
+
+set local session_replication_role = replica;  -- the rows as they are: no guard, no events
+update public.sessions s set open_hole_count = session_graph.open_hole_count(s.id);
+set local session_replication_role = origin;
+
+-- Per session: its counts and its open holes.
 create view public.session_summary with (security_invoker = true) as
 select s.id,
        s.user_id,
@@ -27,15 +78,7 @@ select s.id,
          as draft_count,
        (select count(*) from public.resolutions x where x.session_id = s.id)::integer
          as resolution_count,
-       -- The session's answered holes are read once (one index scan), not once per hole.
-       coalesce((
-         select count(*)
-           from (select d.hole_ids from public.drafts d
-                  where d.session_id = s.id order by d.version desc limit 1) current,
-                unnest(current.hole_ids) hole(id)
-          where hole.id <> all (array(select x.hole_id from public.resolutions x
-                                       where x.session_id = s.id))
-       ), 0)::integer as open_hole_count,
+       s.open_hole_count,
        case when s.finalized_at is not null
             then extract(epoch from s.finalized_at - s.created_at)::double precision
        end as seconds_to_finalize

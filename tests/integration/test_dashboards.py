@@ -5,6 +5,8 @@ never appear."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -187,3 +189,54 @@ async def test_the_views_are_the_callers_rls_whatever_the_door(
                 raise AssertionError("anon read the activity view")
     finally:
         await conn.close()
+
+
+async def test_open_hole_counts_are_kept_at_every_door_and_no_client_sets_them(
+    database: Database, client: GraphClient, alice: User
+) -> None:
+    session = await create_session(client, alice, holes=["lower", "upper"])
+    conn = await asyncpg.connect(database.app_dsn)
+    try:
+        async with conn.transaction():  # plain SQL as the user: a resolution, a draft
+            await as_user(conn, alice.id)
+            await conn.execute(
+                "insert into public.resolutions (session_id, hole_id, resolution_text,"
+                " resolution_type) values ($1, 'lower', 'by hand', 'add_constraint')",
+                uuid.UUID(session["id"]),
+            )
+        counted = await _open_hole_count(client, alice, session["id"])
+        assert counted == 1
+        async with conn.transaction():
+            await as_user(conn, alice.id)
+            await conn.execute(
+                "insert into public.drafts (session_id, ir) values ($1, $2::jsonb)",
+                uuid.UUID(session["id"]),
+                json.dumps(discount_ir(["lower", "upper", "third"])),
+            )
+        assert await _open_hole_count(client, alice, session["id"]) == 2  # upper, third
+        try:
+            async with conn.transaction():
+                await as_user(conn, alice.id)
+                await conn.execute(
+                    "update public.sessions set open_hole_count = 0 where id = $1",
+                    uuid.UUID(session["id"]),
+                )
+        except asyncpg.InsufficientPrivilegeError:
+            pass
+        else:
+            raise AssertionError("a client set its own open-hole count")
+        assert await _open_hole_count(client, alice, session["id"]) == 2
+    finally:
+        await conn.close()
+
+
+async def _open_hole_count(client: GraphClient, user: User, session_id: str) -> int:
+    data = (await client.execute(OPEN_HOLES_AND_COUNT, {"id": session_id}, user=user)).ok()
+    listed = len(data["session"]["openHoles"])
+    assert data["session"]["openHoleCount"] == listed
+    return listed
+
+
+OPEN_HOLES_AND_COUNT = (
+    "query($id: ID!) { session(id: $id) { openHoleCount openHoles { identifier } } }"
+)

@@ -337,28 +337,16 @@ class _Compiler:
         return self._summary(field, read)
 
     def _summary(self, field: PlannedField, read: Summary) -> tuple[str, Shape]:
-        """A session's counts from the relationships pg_graphql has (the Postgres compiler
-        reads session_summary, whose definition these follow)."""
+        """A session's counts from what pg_graphql has on a session: its open-hole count
+        (kept on its row, migrations/0013) and its children's totals, as session_summary
+        defines them for the Postgres compiler."""
         a = self._alias()
+        if read.column == "open_hole_count":
+            return f"{a}: openHoleCount", lambda n: int(n[a])
         if read.column in ("revision_count", "draft_count"):
             relation = "revisions" if read.column == "revision_count" else "drafts"
             return f"{a}: {relation} {{ totalCount }}", lambda n: int(n[a]["totalCount"])
-        if read.column != "open_hole_count":
-            raise _Unsupported(field.name)
-        answers, holes = _Answers(self), self._alias()
-        text = (
-            f"{a}: drafts(first: 1, orderBy: [{{version: DescNullsLast}}])"
-            f" {{ edges {{ node {{ {holes}: holeIds }} }} }} {answers.text()}"
-        )
-
-        def open_holes(node: Node) -> int:
-            edges = node[a]["edges"]
-            if not edges:
-                return 0
-            answered = {answer["hole_id"] for answer in answers.read(node)}
-            return sum(1 for hole in edges[0]["node"][holes] if hole not in answered)
-
-        return text, open_holes
+        raise _Unsupported(field.name)
 
     def _timeline(self, field: PlannedField, read: Timeline, relation: str) -> tuple[str, Shape]:
         page = functools.partial(self._argument, field, read.arguments)
