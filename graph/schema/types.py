@@ -325,6 +325,10 @@ class Session:
     created_at: datetime = column("created_at")
     updated_at: datetime = column("updated_at")
     finalized_at: datetime | None = column("finalized_at")
+    open_hole_count: int = column(
+        "open_hole_count",
+        description="How many of openHoles there are (kept on the session's row).",
+    )
 
     @classmethod
     def of(cls, row: Row) -> Session:
@@ -415,13 +419,6 @@ class Session:
         request = ACTIVITY_PAGES.read({"first": first, "after": after})
         page = await load(info.context.loaders.activity, (self.key, request))
         return activity_connection(page)
-
-    @strawberry.field(
-        description="How many of openHoles there are.",
-        metadata=reads(Summary("open_hole_count")),
-    )
-    async def open_hole_count(self, info: Info[RequestContext, None]) -> int:
-        return await self._summary(info, "open_hole_count")
 
     @strawberry.field(metadata=reads(Summary("revision_count")))
     async def revision_count(self, info: Info[RequestContext, None]) -> int:

@@ -337,12 +337,9 @@ class _Compiler:
         return self._summary(field, read)
 
     def _summary(self, field: PlannedField, read: Summary) -> tuple[str, Shape]:
-        """A session's counts from what pg_graphql has on a session: its open-hole count
-        (kept on its row, migrations/0013) and its children's totals, as session_summary
-        defines them for the Postgres compiler."""
+        """A session's counts from its children's totals, as session_summary defines them
+        for the Postgres compiler."""
         a = self._alias()
-        if read.column == "open_hole_count":
-            return f"{a}: openHoleCount", lambda n: int(n[a])
         if read.column in ("revision_count", "draft_count"):
             relation = "revisions" if read.column == "revision_count" else "drafts"
             return f"{a}: {relation} {{ totalCount }}", lambda n: int(n[a]["totalCount"])

@@ -272,7 +272,6 @@ class PgGraphqlBackend:
                     "revision_count": node["revisionCount"],
                     "draft_count": node["draftCount"],
                     "resolution_count": node["resolutionCount"],
-                    "open_hole_count": node["openHoleCount"],
                 }
         return [found.get(i) for i in session_ids]
 
