@@ -10,7 +10,10 @@ selection's values after the one round trip:
   graph/reads/ir_shapes.py shapes the list. With `"draft": "<id>:<row version>"` as well,
   a list that selects no answers is a function of that draft and of which holes are
   answered (and applied) alone, so the list shaped for them is kept and handed out again
-  (a session screen read over and over shapes its holes and suggestions once);
+  (a session screen read over and over shapes its holes and suggestions once). When
+  the response holds the same draft's IR already (`ir_beside`: `currentDraft { ir }`
+  beside `openHoles`), the inputs leave `ir` out and the list reads that one: the IR is
+  built, sent and parsed once;
 - a clause's holes that select suggestions come as `{"ir": ..., "holes": [...]}` (the IR
   once per list), and in each hole, where its `suggestions` go, `[]` for a hole some
   resolution answers, else `{"hole": <its JSON>, "path": ...}`.
@@ -29,7 +32,7 @@ from typing import Any
 from graph.reads.ir_shapes import HoleList, context, hole_list, hole_shape
 from graph.reads.plan import PlannedField, ReadPlan
 from graph.reads.suggested import SuggestionsOf, is_suggestions, suggestions_shape
-from graph.schema.model import HoleKey, Holes, JsonKey
+from graph.schema.model import Column, HoleKey, Holes, JsonKey, Kind
 from graph.spec.holes import HoleAt
 from graph.spec.suggestions import Suggester
 
@@ -77,11 +80,27 @@ class _ShapedLists:
         return made
 
 
+def ir_beside(field: PlannedField, siblings: Sequence[PlannedField]) -> tuple[str, str] | None:
+    """Where the response already holds the IR a current draft's hole list reads: (the
+    key of a sibling that selects the same newest row, the key of its IR as stored)."""
+    read = field.read
+    if not isinstance(read, Holes) or read.current is None:
+        return None
+    for sibling in siblings:
+        if sibling.read != read.current or sibling.many:
+            continue
+        for child in sibling.children:
+            if child.read == Column(read.column) and child.kind is Kind.JSON:
+                return sibling.key, child.key
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
     key: str
     holes: HoleList | None = None  # the field shaped here, or
     kept: _ShapedLists | None = None  # (its lists, when they select no answers)
+    ir_at: tuple[str, str] | None = None  # (where the IR is beside it, ir_beside)
     suggestions: SuggestionsOf | None = None  # the field computed here, or
     unwraps: bool = False  # a wrapped clause's hole list: the IR for the steps below, or
     inner: tuple[_Step, ...] = ()  # the steps below this key
@@ -103,7 +122,8 @@ def _steps(fields: Sequence[PlannedField]) -> tuple[_Step, ...]:
                 isinstance(f.read, HoleKey) and f.read.key == "resolutions" for f in field.children
             )
             kept = None if selects_answers else _ShapedLists()
-            found.append(_Step(field.key, holes=hole_list_of(field), kept=kept))
+            ir_at = ir_beside(field, fields)
+            found.append(_Step(field.key, holes=hole_list_of(field), kept=kept, ir_at=ir_at))
         elif is_suggestions(field):
             found.append(_Step(field.key, suggestions=suggestions_shape(field.children)))
         elif field.children:
@@ -130,6 +150,8 @@ def _walk(steps: tuple[_Step, ...], value: Any, suggester: Suggester | None) -> 
         if step.holes is not None:
             inputs = value[step.key]
             if isinstance(inputs, dict):  # else [], a session without a draft
+                if step.ir_at is not None:
+                    inputs["ir"] = value[step.ir_at[0]][step.ir_at[1]]
                 value[step.key] = _hole_list(step.holes, step.kept, inputs)
         elif step.suggestions is not None:
             inputs = value[step.key]

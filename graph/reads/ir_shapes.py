@@ -19,7 +19,7 @@ from typing import Any
 from graph.reads.plan import TYPENAME, PlannedField
 from graph.reads.suggested import suggestions_shape
 from graph.schema.model import WHOLE, HoleKey, Holes, JsonKey, Kind, Suggested
-from graph.spec.holes import HoleAt, clause_holes, holes, status
+from graph.spec.holes import HoleAt, Status, clause_holes, holes, statuses
 from graph.spec.suggestions import Suggester
 
 
@@ -27,11 +27,12 @@ from graph.spec.suggestions import Suggester
 class Context:
     """The draft's IR, and its session's answers as rows: `hole_id`, `applied`, and
     `node`, the answer as the store brought it (its upstream node, or its response value);
-    `by_hole` holds the same rows per hole."""
+    `by_hole` holds the same rows per hole, `status_of` each answered hole's status."""
 
     ir: Mapping[str, Any]
     answers: Sequence[Mapping[str, Any]]
     by_hole: Mapping[str, Sequence[Mapping[str, Any]]]
+    status_of: Mapping[str, str]
     suggester: Suggester
 
 
@@ -39,10 +40,12 @@ def context(ir: Mapping[str, Any], answers: Sequence[Mapping[str, Any]]) -> Cont
     by_hole: dict[str, list[Mapping[str, Any]]] = {}
     for answer in answers:
         by_hole.setdefault(answer["hole_id"], []).append(answer)
-    return Context(ir, answers, by_hole, Suggester(ir))
+    status_of = {hole: found.value for hole, found in statuses(answers).items()}
+    return Context(ir, answers, by_hole, status_of, Suggester(ir))
 
 
 HoleList = Callable[[Context], list[dict[str, Any]]]
+OPEN = Status.OPEN.value
 
 
 def hole_list(hole: HoleShape, read: Holes) -> HoleList:
@@ -102,22 +105,22 @@ def _hole_part(
         node = resolution_node(field)
         return lambda at, context: [node(a["node"]) for a in context.by_hole.get(at.identifier, ())]
     if read.key == "status":
-        return lambda at, context: (
-            status(at.identifier, context.by_hole.get(at.identifier, ())).value
-        )
-    if read.key == "kind":
-        return lambda at, _context: at.kind.upper()
-    known: dict[str, Callable[[HoleAt], Any]] = {
-        "identifier": lambda at: at.identifier,
-        "type_hint": lambda at: at.type_hint,
-        "description": lambda at: at.description,
-        "constraints": lambda at: at.constraints,
-        "path": lambda at: at.path,
-    }
-    if read.key not in known:
+        return lambda at, context: context.status_of.get(at.identifier, OPEN)
+    part = _HOLE_PARTS.get(read.key)
+    if part is None:
         raise Unshapeable(field.name)
-    value = known[read.key]
-    return lambda at, _context: value(at)
+    return part
+
+
+# A hole's own fields, as the response writes them (the enum's name for `kind`).
+_HOLE_PARTS: dict[str, Callable[[HoleAt, Context], Any]] = {
+    "identifier": lambda at, _context: at.identifier,
+    "kind": lambda at, _context: at.kind.upper(),
+    "type_hint": lambda at, _context: at.type_hint,
+    "description": lambda at, _context: at.description,
+    "constraints": lambda at, _context: at.constraints,
+    "path": lambda at, _context: at.path,
+}
 
 
 def object_shape(

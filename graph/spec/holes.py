@@ -101,7 +101,16 @@ def _holes_in(clause: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def status(identifier: str, resolutions: Sequence[Mapping[str, Any]]) -> Status:
     """From the session's resolutions (rows: `hole_id`, `applied`)."""
-    answers = [r for r in resolutions if r["hole_id"] == identifier]
-    if any(r["applied"] for r in answers):
-        return Status.APPLIED
-    return Status.RESOLVED if answers else Status.OPEN
+    return statuses(resolutions).get(identifier, Status.OPEN)
+
+
+def statuses(resolutions: Sequence[Mapping[str, Any]]) -> dict[str, Status]:
+    """Each answered hole's status (an identifier missing here is OPEN): APPLIED once any
+    of its resolutions is applied, else RESOLVED."""
+    found: dict[str, Status] = {}
+    for row in resolutions:
+        if row["applied"]:
+            found[row["hole_id"]] = Status.APPLIED
+        else:
+            found.setdefault(row["hole_id"], Status.RESOLVED)
+    return found

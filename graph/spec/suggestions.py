@@ -56,6 +56,7 @@ def suggest(hole: HoleAt, ir: Mapping[str, Any]) -> list[Suggestion]:
 
 
 Candidate = tuple[str, str]  # (text, rationale)
+Inputs = tuple[str, tuple[Candidate, ...], tuple[Candidate, ...]]  # kind, constraints, own
 
 
 S = TypeVar("S")
@@ -77,28 +78,36 @@ class Suggester:
         self._shaped: dict[tuple[Hashable, Hashable], Any] = {}
 
     def suggest(self, hole: HoleAt) -> tuple[Suggestion, ...]:
+        return self._suggested_for(self._inputs(hole))
+
+    def shaped(self, hole: HoleAt, shape: Callable[[tuple[Suggestion, ...]], S]) -> S:
+        """`shape(self.suggest(hole))`, once per distinct inputs and `shape` (a caller's
+        function that depends on nothing else). The result is shared: do not change it."""
         inputs = self._inputs(hole)
+        key = (shape, inputs)
+        if key in self._shaped:
+            found: S = self._shaped[key]
+            return found
+        made = self._shaped[key] = shape(self._suggested_for(inputs))
+        return made
+
+    def _suggested_for(self, inputs: Inputs) -> tuple[Suggestion, ...]:
         found = self._suggested.get(inputs)
         if found is None:
             found = self._suggested[inputs] = self._suggest(*inputs)
         return found
 
-    def shaped(self, hole: HoleAt, shape: Callable[[tuple[Suggestion, ...]], S]) -> S:
-        """`shape(self.suggest(hole))`, once per distinct inputs and `shape` (a caller's
-        function that depends on nothing else). The result is shared: do not change it."""
-        key = (shape, self._inputs(hole))
-        if key in self._shaped:
-            found: S = self._shaped[key]
-            return found
-        made = self._shaped[key] = shape(self.suggest(hole))
-        return made
-
-    def _inputs(self, hole: HoleAt) -> tuple[str, tuple[Candidate, ...], tuple[Candidate, ...]]:
+    def _inputs(self, hole: HoleAt) -> Inputs:
+        """What the suggestions for `hole` depend on beside the IR (runs for every hole
+        read: the hole's JSON is read once, its constraints copied only when present)."""
         kind = hole.kind
         own = self._own(kind, hole)
-        if not own and not self._shared_by(kind) and hole.description:
+        if not own and hole.description and not self._shared_by(kind):
             own = (_described(hole),)  # the fallback
-        return kind, tuple(sorted(hole.constraints.items())), own
+        constraints = hole.hole.get("constraints")
+        if not constraints or not isinstance(constraints, Mapping):
+            return kind, (), own
+        return kind, tuple(sorted(constraints.items())), own
 
     def _suggest(
         self, kind: str, constraints: tuple[Candidate, ...], own: tuple[Candidate, ...]

@@ -250,6 +250,32 @@ async def test_holes_specs_and_drafts_by_version_are_one_statement(
     assert body["data"]["session"] is None
 
 
+BESIDE = """query Beside($id: ID!) { session(id: $id) {
+  openHoles { identifier status suggestions { text resolutionType } }
+  now: currentDraft { version raw: ir }
+} }"""
+
+
+async def test_open_holes_beside_the_current_draft_read_its_ir_once(
+    pair: Pair, world: World
+) -> None:
+    """`currentDraft { ir }` beside `openHoles`: the statement sends the IR once and the
+    hole list reads it from the response (graph/reads/finish.py `ir_beside`), for a session
+    with answers, one without, one without a draft, and again (the kept lists)."""
+    for session_id in (*world.sessions, world.sessions[-1]):
+        body, reads = await pair.both(BESIDE, {"id": session_id}, user=world.alice)
+        assert reads == 0
+    rich = body["data"]["session"]
+    assert [h["identifier"] for h in rich["openHoles"]] == ["h3", "h4"]
+    assert all(h["suggestions"] for h in rich["openHoles"])
+    assert rich["now"]["raw"]["assertions"], "the IR as stored"
+    dave = new_user()  # not Alice: the other tests count her sessions
+    empty = await create_session(pair.executed, dave, initialDraft=None, title="empty")
+    body, reads = await pair.both(BESIDE, {"id": empty["id"]}, user=dave)
+    assert reads == 0
+    assert body["data"]["session"] == {"openHoles": [], "now": None}
+
+
 DASHBOARD = """query Dashboard($first: Int, $after: String, $id: ID!) {
   viewer {
     id stats { total active finalized abandoned averageSecondsToFinalize openHoles }

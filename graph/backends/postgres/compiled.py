@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from graph.auth import Claims
-from graph.reads.finish import hole_list_of
+from graph.reads.finish import hole_list_of, ir_beside
 from graph.reads.ir_shapes import Unshapeable
 from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
 from graph.reads.suggested import is_suggestions
@@ -239,9 +239,9 @@ class _Compiler:
         )
 
     def node(self, fields: Sequence[PlannedField], row: str) -> str:
-        return self.object(fields, lambda f: self._node_field(f, row))
+        return self.object(fields, lambda f: self._node_field(f, row, fields))
 
-    def _node_field(self, field: PlannedField, row: str) -> str:
+    def _node_field(self, field: PlannedField, row: str, siblings: Sequence[PlannedField]) -> str:
         read = field.read
         if isinstance(read, Column) and field.kind is not None:
             return leaf_sql(field.kind, f"{row}.{_identifier(read.name)}")
@@ -249,17 +249,15 @@ class _Compiler:
             return self._current(field, read, row)
         if isinstance(read, Children):
             return self._children(field, read, row)
-        if isinstance(read, DraftByVersion | Holes | SpecOf):
+        if isinstance(read, Holes):
+            return self._holes(field, read, row, ir_beside(field, siblings) is not None)
+        if isinstance(read, DraftByVersion | SpecOf):
             return self._draft_part(field, read, row)
         return self._dashboard_field(field, row)
 
-    def _draft_part(
-        self, field: PlannedField, read: DraftByVersion | Holes | SpecOf, row: str
-    ) -> str:
+    def _draft_part(self, field: PlannedField, read: DraftByVersion | SpecOf, row: str) -> str:
         if isinstance(read, DraftByVersion):
             return self._draft_by_version(field, read, row)
-        if isinstance(read, Holes):
-            return self._holes(field, read, row)
         ir = _IR(f"{row}.{_identifier(read.column)}", f"{row}.session_id")
         return self._json_object(field.children, ir.value, None, ir)
 
@@ -294,9 +292,10 @@ class _Compiler:
 
     # Holes and the IR's clauses
 
-    def _holes(self, field: PlannedField, read: Holes, row: str) -> str:
+    def _holes(self, field: PlannedField, read: Holes, row: str, ir_beside: bool) -> str:
         """The IR and the session's answers; graph/reads/finish.py walks and shapes them
-        (cheaper than `session_graph.ir_holes` here: see graph/reads/ir_shapes.py)."""
+        (cheaper than `session_graph.ir_holes` here: see graph/reads/ir_shapes.py). With
+        `ir_beside`, the response holds the IR already: it is not sent twice."""
         try:
             hole_list_of(field)
         except Unshapeable as exc:
@@ -307,7 +306,7 @@ class _Compiler:
         current, d, x = read.current, self._alias("d"), self._alias("x")
         inputs = self._ir_and_answers(
             field,
-            f"{d}.{column}",
+            None if ir_beside else f"{d}.{column}",
             f"{d}.{_identifier(current.foreign_key)}",
             draft=f"{d}.id::text || ':' || {d}.row_version",
         )
@@ -319,7 +318,7 @@ class _Compiler:
         )
 
     def _ir_and_answers(
-        self, field: PlannedField, ir: str, session: str, *, draft: str | None = None
+        self, field: PlannedField, ir: str | None, session: str, *, draft: str | None = None
     ) -> str:
         """`{"ir", "answers"}` for finish.py; each answer's `node` holds, per `resolutions`
         field of the holes (by response key), the answer as that field selects it. `draft`,
@@ -342,9 +341,11 @@ class _Compiler:
             f"(select coalesce(json_agg({answer} order by {r}.number), '[]'::json)"
             f" from {_ANSWERS} {r} where {r}.session_id = {session})"
         )
-        if draft is None:
-            return f"json_build_object('ir', {ir}, 'answers', {answers})"
-        return f"json_build_object('ir', {ir}, 'answers', {answers}, 'draft', {draft})"
+        parts = [] if ir is None else [f"'ir', {ir}"]
+        parts.append(f"'answers', {answers}")
+        if draft is not None:
+            parts.append(f"'draft', {draft}")
+        return f"json_build_object({', '.join(parts)})"
 
     def _hole_list(
         self, field: PlannedField, source: str, h: str, ir: _IR, *, open_only: bool = False
