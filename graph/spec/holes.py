@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeGuard
 
 CLAUSES: tuple[tuple[str, bool], ...] = (  # (key, is a list of clauses)
     ("intent", False),
@@ -80,10 +80,10 @@ def holes(ir: Mapping[str, Any]) -> list[HoleAt]:
         if is_list:
             if isinstance(value, list):
                 for index, clause in enumerate(value):
-                    if isinstance(clause, Mapping) and (inside := _holes_in(clause)):
+                    if _is_object(clause) and (inside := _holes_in(clause)):
                         path = f"{key}[{index}]"
                         found.extend(HoleAt(path, hole) for hole in inside)
-        elif isinstance(value, Mapping) and (inside := _holes_in(value)):
+        elif _is_object(value) and (inside := _holes_in(value)):
             found.extend(HoleAt(key, hole) for hole in inside)
     return found
 
@@ -94,9 +94,15 @@ def clause_holes(clause: Mapping[str, Any], path: str) -> list[HoleAt]:
 
 def _holes_in(clause: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     found = clause.get("holes")
-    if not isinstance(found, list) or not found:
+    if not found or not isinstance(found, list):
         return []
-    return [hole for hole in found if isinstance(hole, Mapping)]
+    return [hole for hole in found if _is_object(hole)]
+
+
+def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object: parsed JSON is a dict, so that is asked first (an ABC's isinstance
+    costs five times as much, on every clause and hole of every hole list read)."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def status(identifier: str, resolutions: Sequence[Mapping[str, Any]]) -> Status:
