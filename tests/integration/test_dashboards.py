@@ -240,3 +240,54 @@ async def _open_hole_count(client: GraphClient, user: User, session_id: str) -> 
 OPEN_HOLES_AND_COUNT = (
     "query($id: ID!) { session(id: $id) { openHoleCount openHoles { identifier } } }"
 )
+
+
+async def test_counts_are_the_rows_whatever_the_door_and_no_client_takes_one_away(
+    database: Database, client: GraphClient, alice: User
+) -> None:
+    """revisionCount and draftCount count the rows whichever door added them, and no
+    client may delete or renumber a revision or a draft (the history is append-only)."""
+    session = await create_session(client, alice, holes=["lower"])
+    session_id = uuid.UUID(session["id"])
+    conn = await asyncpg.connect(database.app_dsn)
+    try:
+        async with conn.transaction():  # plain SQL as the user: a revision and a draft
+            await as_user(conn, alice.id)
+            await conn.execute(
+                "insert into public.revisions (session_id, content, revision_type)"
+                " values ($1, 'by hand', 'manual_edit')",
+                session_id,
+            )
+            await conn.execute(
+                "insert into public.drafts (session_id, ir) values ($1, $2::jsonb)",
+                session_id,
+                json.dumps(discount_ir(["lower"])),
+            )
+        refused = (
+            "delete from public.revisions where session_id = $1 and number = 1",
+            "delete from public.drafts where session_id = $1 and version = 1",
+            "update public.revisions set number = 7 where session_id = $1",
+            "update public.drafts set version = 7 where session_id = $1",
+        )
+        for statement in refused:
+            try:
+                async with conn.transaction():
+                    await as_user(conn, alice.id)
+                    await conn.execute(statement, session_id)
+            except asyncpg.InsufficientPrivilegeError:
+                pass
+            else:
+                raise AssertionError(f"a client ran: {statement}")
+        async with conn.transaction():
+            await as_user(conn, alice.id)
+            counted = await conn.fetchrow(
+                "select (select count(*) from public.revisions where session_id = $1) as r,"
+                " (select count(*) from public.drafts where session_id = $1) as d",
+                session_id,
+            )
+    finally:
+        await conn.close()
+    assert (counted["r"], counted["d"]) == (2, 2)
+    listed = (await _dashboard(client, alice))["sessions"]["edges"]
+    [node] = [e["node"] for e in listed if e["node"]["id"] == session["id"]]
+    assert (node["revisionCount"], node["draftCount"]) == (2, 2)
