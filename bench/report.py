@@ -49,6 +49,15 @@ def gateway_rows(runs: dict[str, list[Run]], system: str = "gateway") -> str:
     )
 
 
+def paired_costs(base: list[Run], document: list[Run]) -> list[float]:
+    """Per pair run back to back: the document's time per request over the base's."""
+    return [b.requests_per_s / d.requests_per_s for b, d in zip(base, document, strict=True)]
+
+
+def pairs_text(costs: list[float]) -> str:
+    return ", ".join(f"×{cost:.2f}" for cost in costs)
+
+
 def write_report(
     started_at: datetime.datetime,
     runs: list[Run],
@@ -107,16 +116,13 @@ def write_report(
         f"({f.ratio_low:.2f}–{f.ratio_high:.2f}) |"
         for op, f in by_id.items()
     )
-    # What the screen costs over `session`: time per request (1 / throughput), medians.
-    screen_cost = (
-        median([r.requests_per_s for r in screen["session"]])
-        / median([r.requests_per_s for r in screen["sessionScreen"]])
-        - 1
-    )
+    # What a document costs over its base: time per request (1 / throughput), the median
+    # over the pairs run back to back (bench/run.py measure_beside), with the range.
+    screen_pairs = paired_costs(screen["session"], screen["sessionScreen"])
+    screen_cost = median(screen_pairs) - 1
     dashboard_rows = gateway_rows(dashboard)
-    dashboard_cost = median([r.requests_per_s for r in dashboard["sessions"]]) / median(
-        [r.requests_per_s for r in dashboard["dashboard"]]
-    )
+    dashboard_pairs = paired_costs(dashboard["sessions"], dashboard["dashboard"])
+    dashboard_cost = median(dashboard_pairs)
     s_tp, s_p95, s_floor = ratios["session"]
     l_tp, l_p95, _ = ratios["sessions"]
 
@@ -171,19 +177,26 @@ run over 15 % is repeated). Load generator, servers and Postgres share the 2 cor
 
 The session screen lift-sys renders, gateway only: `session` above and the current
 draft's open holes, each with its suggestions (`openHoles {{ ... suggestions {{ ... }} }}`;
-the seeded IR has nine holes, all open), interleaved with `session` itself:
+the seeded IR has nine holes, all open), in {len(screen_pairs)} pairs with `session` itself, each
+pair run back to back in alternating order:
 
 | operation | system | requests/s (spread) | p50 ms | p95 ms | p99 ms | errors | other CPU |
 |---|---|---|---|---|---|---|---|
 {screen_rows}
 
+The screen's time per request over `session`'s within each pair: median
+×{median(screen_pairs):.2f} (pairs {pairs_text(screen_pairs)}).
+
 The dashboard (examples/operations.graphql's `Dashboard`: the viewer's stats and latest
 ten activities beside `sessions(first: 20)` with each session's open hole, revision and
-draft counts), gateway only, interleaved with `sessions` itself:
+draft counts), gateway only, paired with `sessions` itself the same way:
 
 | operation | system | requests/s (spread) | p50 ms | p95 ms | p99 ms | errors | other CPU |
 |---|---|---|---|---|---|---|---|
 {dashboard_rows}
+
+The dashboard's time per request over `sessions`'s within each pair: median
+×{median(dashboard_pairs):.2f} (pairs {pairs_text(dashboard_pairs)}).
 
 The same two documents sent as text and by `documentId` (a persisted document, from the
 gateway's GRAPH_TRUSTED_DOCUMENTS manifest), interleaved:

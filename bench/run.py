@@ -268,8 +268,11 @@ def measure_beside(
     for op in queries:
         wrk(url, files[op], 2, [])  # warm-up
     runs: dict[str, list[Run]] = {op: [] for op in queries}
-    for _ in range(ROUNDS):
-        for op in queries:
+    # Twice the rounds, each a pair run back to back in alternating order (A B, B A, ...):
+    # the report takes the ratio within each pair, which the machine's slower spells
+    # (tens of seconds, ±30 %) hit alike, and the median of those.
+    for n in range(2 * ROUNDS):
+        for op in list(queries)[:: 1 if n % 2 == 0 else -1]:
             runs[op].append(quiet_run("gateway", op, url, files[op], watched))
     return runs
 
