@@ -17,7 +17,7 @@ from strawberry.scalars import JSON
 
 from graph.backends.base import Row
 from graph.schema.model import WHOLE, HoleKey, JsonKey, Suggested, described, reads
-from graph.spec.holes import HoleAt, clause_holes, clauses, status
+from graph.spec.holes import HoleAt, Status, clause_holes, clauses, statuses
 from graph.spec.suggestions import suggest
 
 if TYPE_CHECKING:
@@ -99,6 +99,7 @@ def hole_objects(
     found: Sequence[HoleAt], ir: Mapping[str, Any], resolutions: Sequence[Row]
 ) -> list[Hole]:
     """Holes of `ir` as objects, their status and answers from the session's `resolutions`."""
+    answered = statuses(resolutions)
     return [
         Hole(
             identifier=at.identifier,
@@ -107,7 +108,7 @@ def hole_objects(
             description=at.description,
             constraints=JSON(at.constraints),
             path=at.path,
-            status=HoleStatus[status(at.identifier, resolutions).name],
+            status=HoleStatus[answered.get(at.identifier, Status.OPEN).name],
             answers=[row for row in resolutions if row["hole_id"] == at.identifier],
             at=at,
             ir=ir,

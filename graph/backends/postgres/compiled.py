@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from graph.auth import Claims
+from graph.cursors import CursorKind
 from graph.reads.finish import hole_list_of, ir_beside
 from graph.reads.ir_shapes import Unshapeable
 from graph.reads.plan import TYPENAME, Bound, PlannedField, ReadPlan
@@ -140,6 +141,17 @@ def _base64url(text_sql: str) -> str:
     return (
         f"rtrim(translate(encode(convert_to({text_sql}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
     )
+
+
+def _timed_cursor(kind: CursorKind, time: str, row_id: str) -> Callable[[str], str]:
+    """graph.cursors' cursor of a list ordered by a time, then a row's uuid, in SQL: a
+    row alias -> the cursor's text."""
+
+    def cursor(row: str) -> str:
+        iso = leaf_sql(Kind.DATETIME, f"{row}.{time}")
+        return _base64url(f"""'["{kind.value}","' || {iso} || '","' || {row}.{row_id} || '"]'""")
+
+    return cursor
 
 
 class _Compiler:
@@ -472,17 +484,13 @@ class _Compiler:
                 f" order by {s}.updated_at desc, {s}.id limit {first()} + 1"
             )
 
-        def cursor(row: str) -> str:
-            iso = leaf_sql(Kind.DATETIME, f"{row}.updated_at")
-            return _base64url(f"""'["s","' || {iso} || '","' || {row}.id || '"]'""")
-
         return self._connection(
             field,
             rows=rows,
             order="{t}.updated_at desc, {t}.id",
             total=lambda: f"select count(*) from public.{table} {s} where {where()}",
             first=first,
-            cursor=cursor,
+            cursor=_timed_cursor(CursorKind.SESSION, "updated_at", "id"),
         )
 
     def _timeline(self, field: PlannedField, read: Timeline, session: str | None) -> str:
@@ -514,18 +522,13 @@ class _Compiler:
                 f" order by {a}.at desc, {a}.row_id desc limit {first()} + 1"
             )
 
-        def cursor(row: str) -> str:
-            iso = leaf_sql(Kind.DATETIME, f"{row}.at")
-            text = f"""'["a","' || {iso} || '","' || {row}.row_id || '"]'"""
-            return _base64url(text)
-
         return self._connection(
             field,
             rows=rows,
             order="{t}.at desc, {t}.row_id desc",
             total=lambda: f"select count(*) from public.{view} {a} where {where}",
             first=first,
-            cursor=cursor,
+            cursor=_timed_cursor(CursorKind.ACTIVITY, "at", "row_id"),
         )
 
     def _children(self, field: PlannedField, read: Children, parent: str) -> str:
